@@ -1,0 +1,54 @@
+// Package blob stores asset bytes, content-addressed by sha256 inside a
+// namespace (one namespace per domain, so a domain stores each file once and
+// a domain's bytes can be removed without touching another's).
+//
+// Every backend implements Store and must pass blobtest.Run.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound: no blob with that digest in that namespace.
+var ErrNotFound = errors.New("blob not found")
+
+// ErrDigestMismatch: the bytes did not hash to the digest the caller expected.
+var ErrDigestMismatch = errors.New("blob digest mismatch")
+
+// Info describes a stored blob.
+type Info struct {
+	SHA256  string // lowercase hex
+	Size    int64
+	ModTime time.Time
+}
+
+// Object is an open blob: sequential reads, Seek for Range requests, and
+// ReadAt for archive readers (zip) that need random access.
+//
+// Backends on a local filesystem also implement OSFile, so the HTTP layer can
+// hand the *os.File itself to net/http and get sendfile (zero copy).
+type Object interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+	Info() Info
+}
+
+// Store is the blob persistence interface; safe for concurrent use.
+type Store interface {
+	// Put streams r to a temporary object while hashing it, makes it durable,
+	// then publishes it under its sha256. A crash at any point leaves either
+	// no blob or a complete one. If expectSHA256 is not empty and the bytes
+	// hash differently, nothing is published and ErrDigestMismatch is
+	// returned. Putting bytes that already exist is a cheap success.
+	// Memory use does not depend on the size of r.
+	Put(ctx context.Context, namespace string, r io.Reader, expectSHA256 string) (Info, error)
+	// Open returns the blob for reading (with Seek, for Range requests).
+	Open(ctx context.Context, namespace, sha256 string) (Object, error)
+	// Stat describes a blob without opening it.
+	Stat(ctx context.Context, namespace, sha256 string) (Info, error)
+	// Delete removes a blob; deleting a missing blob is not an error.
+	Delete(ctx context.Context, namespace, sha256 string) error
+}

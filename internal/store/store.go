@@ -1,0 +1,188 @@
+// Package store persists Wharf's metadata: domains, repositories, packages,
+// package versions and assets. It knows nothing of business rules (those
+// live in internal/registry); it guarantees atomicity and uniqueness.
+//
+// Every backend implements Store and must pass storetest.Run.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or bare), so callers can
+// use errors.Is without knowing the backend.
+var (
+	// ErrNotFound: the addressed record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: a record with the same unique key already exists.
+	ErrExists = errors.New("already exists")
+	// ErrNotEmpty: the record still has children (a domain with repositories).
+	ErrNotEmpty = errors.New("not empty")
+)
+
+// Domain is a CodeArtifact domain, unique by (Owner, Name).
+type Domain struct {
+	Owner         string // 12-digit account id
+	Name          string
+	EncryptionKey string // an ARN-shaped label; wharf does not use KMS
+	CreatedAt     time.Time
+}
+
+// Repository belongs to one domain, unique by (DomainOwner, DomainName, Name).
+type Repository struct {
+	DomainOwner         string
+	DomainName          string
+	Name                string
+	Description         string
+	Upstreams           []string // repository names in the same domain, priority order
+	ExternalConnections []string // connection names such as "public:pypi"
+	CreatedAt           time.Time
+}
+
+// PackageKey addresses a package inside a repository. Name and Namespace are
+// already normalized by the format ("" namespace for pypi).
+type PackageKey struct {
+	DomainOwner string
+	DomainName  string
+	Repository  string
+	Format      string
+	Namespace   string
+	Name        string
+}
+
+// Package is the per-repository record of a package and its origin controls.
+type Package struct {
+	PackageKey
+	DisplayName    string // the name as first published, before normalization
+	OriginPublish  string // "ALLOW" | "BLOCK"
+	OriginUpstream string // "ALLOW" | "BLOCK"
+	CreatedAt      time.Time
+}
+
+// VersionKey addresses one version of a package. Version is the format's
+// normalized version string (PEP 440 normal form for pypi).
+type VersionKey struct {
+	PackageKey
+	Version string
+}
+
+// PackageVersion is one version of a package in one repository.
+type PackageVersion struct {
+	VersionKey
+	DisplayVersion string // as the publisher wrote it
+	Status         string // Published | Unlisted | Archived | Disposed | Unfinished | Deleted
+	Revision       string // changes on every change to the version or its assets
+	OriginType     string // INTERNAL | EXTERNAL | UNKNOWN
+	// OriginRepository and OriginExternalConnection record where the version
+	// entered the domain (DomainEntryPoint in the API).
+	OriginRepository         string
+	OriginExternalConnection string
+	Summary                  string
+	HomePage                 string
+	SourceCodeRepository     string
+	Licenses                 []string
+	// Attributes are format-specific facts the core stores but does not
+	// interpret (pypi: requires_python, description, requires_dist ...).
+	Attributes  map[string]string
+	PublishedAt time.Time
+	UpdatedAt   time.Time
+}
+
+// Asset is one file of a package version. Its bytes live in the blob store
+// under SHA256 in the domain's namespace.
+type Asset struct {
+	VersionKey
+	Name   string
+	Size   int64
+	SHA256 string
+	SHA512 string
+	SHA1   string
+	MD5    string
+	// Attributes are format-specific facts about the file (pypi:
+	// core_metadata_sha256, requires_python, yanked ...).
+	Attributes map[string]string
+	CreatedAt  time.Time
+}
+
+// Page asks for one page of a listing. After is the last key of the previous
+// page ("" for the first page); Limit is at least 1.
+type Page struct {
+	After string
+	Limit int
+}
+
+// PackageFilter narrows ListPackages. Empty fields match everything.
+type PackageFilter struct {
+	Format     string
+	Namespace  *string // nil: any namespace; non-nil: exactly this one
+	NamePrefix string
+}
+
+// Store is the metadata persistence interface. Implementations must be safe
+// for concurrent use. List methods return at most page.Limit items ordered by
+// their cursor key, plus the cursor to pass as Page.After for the next page
+// ("" when there is no next page).
+type Store interface {
+	// Settings: small named values that must survive restarts and be shared
+	// by replicas (account id, token signing keys). PutSettingIfAbsent
+	// returns the value that is stored after the call (so the first writer
+	// wins when several replicas start at once).
+	GetSetting(ctx context.Context, name string) (string, error)
+	PutSettingIfAbsent(ctx context.Context, name, value string) (string, error)
+
+	CreateDomain(ctx context.Context, d Domain) error // ErrExists
+	GetDomain(ctx context.Context, owner, name string) (Domain, error)
+	// ListDomains lists all domains ordered by name (cursor: name).
+	ListDomains(ctx context.Context, page Page) ([]Domain, string, error)
+	// DeleteDomain fails with ErrNotEmpty while the domain has repositories.
+	DeleteDomain(ctx context.Context, owner, name string) error
+	// CountRepositories counts the domain's repositories.
+	CountRepositories(ctx context.Context, owner, domain string) (int, error)
+	// DomainAssetStats returns the number of distinct blobs the domain's
+	// assets reference and their total size.
+	DomainAssetStats(ctx context.Context, owner, domain string) (count int64, size int64, err error)
+
+	CreateRepository(ctx context.Context, r Repository) error // ErrExists; ErrNotFound if the domain is missing
+	GetRepository(ctx context.Context, owner, domain, name string) (Repository, error)
+	// UpdateRepository replaces Description, Upstreams and ExternalConnections.
+	UpdateRepository(ctx context.Context, r Repository) error
+	// ListRepositories lists repositories whose name starts with prefix, of one
+	// domain when domain != "" (owner likewise), else of all domains, ordered
+	// by (name, domain owner, domain name). The cursor is opaque.
+	ListRepositories(ctx context.Context, owner, domain, prefix string, page Page) ([]Repository, string, error)
+	// DeleteRepository deletes the repository with all its packages,
+	// versions and assets, and returns the sha256 of every blob that no
+	// asset of the domain references any more (for the caller to delete).
+	DeleteRepository(ctx context.Context, owner, domain, name string) (orphans []string, err error)
+
+	GetPackage(ctx context.Context, k PackageKey) (Package, error)
+	// ListPackages lists packages of a repository ordered by (format,
+	// namespace, name). The cursor is opaque.
+	ListPackages(ctx context.Context, owner, domain, repo string, f PackageFilter, page Page) ([]Package, string, error)
+	// PutPackageOrigin sets the origin controls of an existing package.
+	PutPackageOrigin(ctx context.Context, k PackageKey, publish, upstream string) error
+
+	GetVersion(ctx context.Context, k VersionKey) (PackageVersion, error)
+	// ListVersions lists all versions of a package (any status) in no
+	// particular order; the caller sorts with the format's version order.
+	ListVersions(ctx context.Context, k PackageKey) ([]PackageVersion, error)
+
+	// AddAsset records one asset atomically, creating the package (with pkg's
+	// DisplayName and origin controls) and the version (with v's fields) when
+	// they do not exist yet; an existing package or version is kept as is,
+	// except that the version's Revision and UpdatedAt are set from v.
+	// If an asset with the same name already exists in that version, nothing
+	// changes and the existing asset is returned with ErrExists (the caller
+	// compares hashes to tell an idempotent retry from a conflict).
+	AddAsset(ctx context.Context, pkg Package, v PackageVersion, a Asset) (Asset, error)
+	GetAsset(ctx context.Context, k VersionKey, name string) (Asset, error)
+	// ListAssets lists a version's assets ordered by name.
+	ListAssets(ctx context.Context, k VersionKey) ([]Asset, error)
+	// ListPackageAssets lists the assets of every version of a package
+	// (one query for a whole project page).
+	ListPackageAssets(ctx context.Context, k PackageKey) ([]Asset, error)
+
+	Close() error
+}
