@@ -1,8 +1,13 @@
+// Command wharf is a self-hosted package repository that speaks the AWS
+// CodeArtifact API. See README.md.
 package main
+
 import (
- _ "modernc.org/sqlite"
- _ "golang.org/x/crypto/blake2b"
- _ "golang.org/x/sync/singleflight"
- _ "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"os"
+
+	"github.com/wharfhq/wharf/internal/cli"
 )
-func main(){}
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

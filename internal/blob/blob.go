@@ -8,7 +8,10 @@ package blob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -51,4 +54,46 @@ type Store interface {
 	Stat(ctx context.Context, namespace, sha256 string) (Info, error)
 	// Delete removes a blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, namespace, sha256 string) error
+}
+
+// ErrInvalid: the namespace or digest is malformed. Backends check keys with
+// ValidateKey before touching storage, so a hostile key can never address
+// anything outside the store.
+var ErrInvalid = errors.New("invalid blob key")
+
+// ValidateKey checks a namespace and a sha256. A namespace is one or more
+// '/'-separated segments of [A-Za-z0-9._-], none empty or starting with '.'
+// (which rules out ".", ".." and backends' hidden working directories); a
+// sha256 is 64 lowercase hex digits.
+func ValidateKey(namespace, sha256 string) error {
+	if err := ValidateNamespace(namespace); err != nil {
+		return err
+	}
+	if len(sha256) != 64 || strings.Trim(sha256, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: sha256 %q is not 64 lowercase hex digits", ErrInvalid, sha256)
+	}
+	return nil
+}
+
+// ValidateNamespace checks a namespace alone (see ValidateKey).
+func ValidateNamespace(namespace string) error {
+	if namespace == "" || len(namespace) > 512 {
+		return fmt.Errorf("%w: namespace must be 1 to 512 bytes", ErrInvalid)
+	}
+	for seg := range strings.SplitSeq(namespace, "/") {
+		if seg == "" || seg[0] == '.' || strings.TrimLeft(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != "" {
+			return fmt.Errorf("%w: namespace %q: segments must be non-empty, not start with '.', and use only A-Z a-z 0-9 . _ -", ErrInvalid, namespace)
+		}
+	}
+	return nil
+}
+
+// Content returns the reader to hand to net/http for obj: the *os.File
+// itself when the backend has one (so the kernel copies the bytes with
+// sendfile), else obj.
+func Content(obj Object) io.ReadSeeker {
+	if f, ok := obj.(interface{ OSFile() *os.File }); ok {
+		return f.OSFile()
+	}
+	return obj
 }

@@ -1,0 +1,29 @@
+package pypi
+
+import "fmt"
+
+// Format tells the registry core the pypi rules it needs (registry.Format).
+type Format struct{}
+
+func (Format) Name() string { return "pypi" }
+
+// NormalizeName: pypi has no namespaces; names are stored PEP 503-normalized.
+func (Format) NormalizeName(namespace, name string) (string, string, error) {
+	if namespace != "" {
+		return "", "", fmt.Errorf("pypi packages have no namespace (got %q); leave --namespace out", namespace)
+	}
+	if !ValidName(name) {
+		return "", "", fmt.Errorf("%q is not a valid Python project name: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit", name)
+	}
+	return "", NormalizeName(name), nil
+}
+
+func (Format) NormalizeVersion(v string) (string, error) {
+	n, err := NormalizeVersion(v)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a valid PEP 440 version: %v", v, err)
+	}
+	return n, nil
+}
+
+func (Format) CompareVersions(a, b string) int { return CompareVersionStrings(a, b) }

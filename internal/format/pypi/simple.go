@@ -1,0 +1,289 @@
+package pypi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/registry"
+	"github.com/wharfhq/wharf/internal/store"
+)
+
+// Media types of the simple repository API (PEP 691).
+const (
+	mediaJSON       = "application/vnd.pypi.simple.v1+json"
+	mediaHTMLv1     = "application/vnd.pypi.simple.v1+html"
+	mediaHTML       = "text/html"
+	apiVersion      = "1.1"
+	uploadTimeStamp = "2006-01-02T15:04:05.000000Z"
+)
+
+// Asset attributes the pypi format records.
+const (
+	attrRequiresPython = "pypi.requires_python"
+	attrYanked         = "pypi.yanked" // present = yanked; value = reason
+	sidecarMetadata    = "metadata"
+)
+
+// negotiate picks the response type from Accept with q-values; no Accept or
+// no match gives text/html, as warehouse does.
+func negotiate(accept string) string {
+	if accept == "" {
+		return mediaHTML
+	}
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(accept, ",") {
+		fields := strings.Split(part, ";")
+		mt := strings.ToLower(strings.TrimSpace(fields[0]))
+		q := 1.0
+		for _, p := range fields[1:] {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.TrimSpace(k) == "q" {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		var cand string
+		switch mt {
+		case mediaJSON, "application/vnd.pypi.simple.latest+json":
+			cand = mediaJSON
+		case mediaHTMLv1, "application/vnd.pypi.simple.latest+html":
+			cand = mediaHTMLv1
+		case mediaHTML, "text/*", "*/*":
+			cand = mediaHTML
+		}
+		if cand != "" && q > 0 && q > bestQ {
+			best, bestQ = cand, q
+		}
+	}
+	if best == "" {
+		return mediaHTML
+	}
+	return best
+}
+
+// servePage writes a rendered page with the headers pip and uv rely on.
+// ServeContent gives HEAD, Range and If-None-Match for free.
+func servePage(w http.ResponseWriter, r *http.Request, mediaType string, body []byte) {
+	sum := sha256.Sum256(body)
+	h := w.Header()
+	ct := mediaType
+	if mediaType != mediaJSON {
+		ct += "; charset=utf-8"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("Vary", "Accept, Accept-Encoding")
+	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+	h.Set("Cache-Control", "max-age=0, must-revalidate, private")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+func (h *Handler) rootIndex(w http.ResponseWriter, r *http.Request, ref registry.RepoRef) {
+	mt := negotiate(r.Header.Get("Accept"))
+	var names []string
+	page := store.Page{Limit: 1000}
+	for {
+		pkgs, next, err := h.reg.ListPackages(r.Context(), ref, store.PackageFilter{Format: "pypi"}, page)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, p := range pkgs {
+			names = append(names, p.Name)
+		}
+		if next == "" {
+			break
+		}
+		page.After = next
+	}
+	var buf bytes.Buffer
+	if mt == mediaJSON {
+		type project struct {
+			Name string `json:"name"`
+		}
+		doc := struct {
+			Meta     map[string]string `json:"meta"`
+			Projects []project         `json:"projects"`
+		}{Meta: map[string]string{"api-version": apiVersion}, Projects: []project{}}
+		for _, n := range names {
+			doc.Projects = append(doc.Projects, project{Name: n})
+		}
+		json.NewEncoder(&buf).Encode(doc)
+	} else {
+		buf.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Simple index</title>\n  </head>\n  <body>\n")
+		for _, n := range names {
+			fmt.Fprintf(&buf, "    <a href=\"%s/\">%s</a>\n", pathEscape(n), html.EscapeString(n))
+		}
+		buf.WriteString("  </body>\n</html>\n")
+	}
+	servePage(w, r, mt, buf.Bytes())
+}
+
+// pageFile is one file on a project page.
+type pageFile struct {
+	Filename       string            `json:"filename"`
+	URL            string            `json:"url"`
+	Hashes         map[string]string `json:"hashes"`
+	RequiresPython *string           `json:"requires-python,omitempty"`
+	CoreMetadata   any               `json:"core-metadata"`
+	Yanked         any               `json:"yanked"`
+	Size           int64             `json:"size"`
+	UploadTime     string            `json:"upload-time"`
+}
+
+func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, project string) {
+	if !ValidName(project) {
+		httpError(w, http.StatusNotFound, fmt.Sprintf("%q is not a valid Python project name", project))
+		return
+	}
+	if norm := NormalizeName(project); norm != project {
+		redirect(w, r, strings.TrimSuffix(r.URL.Path, project+"/")+norm+"/")
+		return
+	}
+	_, versions, assets, err := h.reg.ProjectFiles(r.Context(), ref, "pypi", "", project)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	files, shownVersions := projectFiles(versions, assets)
+	mt := negotiate(r.Header.Get("Accept"))
+	var buf bytes.Buffer
+	if mt == mediaJSON {
+		doc := struct {
+			Meta     map[string]string `json:"meta"`
+			Name     string            `json:"name"`
+			Versions []string          `json:"versions"`
+			Files    []pageFile        `json:"files"`
+		}{Meta: map[string]string{"api-version": apiVersion}, Name: project, Versions: shownVersions, Files: files}
+		json.NewEncoder(&buf).Encode(doc)
+	} else {
+		fmt.Fprintf(&buf, "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"%s\">\n    <title>Links for %s</title>\n  </head>\n  <body>\n    <h1>Links for %s</h1>\n", apiVersion, project, project)
+		for _, f := range files {
+			buf.WriteString("    <a href=\"" + html.EscapeString(f.URL) + "#sha256=" + f.Hashes["sha256"] + "\"")
+			if f.RequiresPython != nil {
+				buf.WriteString(" data-requires-python=\"" + html.EscapeString(*f.RequiresPython) + "\"")
+			}
+			if reason, ok := f.Yanked.(string); ok {
+				buf.WriteString(" data-yanked=\"" + html.EscapeString(reason) + "\"")
+			} else if f.Yanked == true {
+				buf.WriteString(" data-yanked=\"\"")
+			}
+			if cm, ok := f.CoreMetadata.(map[string]string); ok {
+				v := "sha256=" + cm["sha256"]
+				buf.WriteString(" data-core-metadata=\"" + v + "\" data-dist-info-metadata=\"" + v + "\"")
+			}
+			buf.WriteString(">" + html.EscapeString(f.Filename) + "</a><br>\n")
+		}
+		buf.WriteString("  </body>\n</html>\n")
+	}
+	servePage(w, r, mt, buf.Bytes())
+}
+
+// projectFiles decides what a project page shows: files of Published
+// versions; files of Unlisted versions as yanked, so only an exact pin
+// (==) installs them (PEP 592); nothing of Archived or Disposed versions.
+func projectFiles(versions []store.PackageVersion, assets []store.Asset) ([]pageFile, []string) {
+	status := map[string]string{}
+	for _, v := range versions {
+		status[v.Version] = v.Status
+	}
+	slices.SortFunc(assets, func(a, b store.Asset) int {
+		if c := CompareVersionStrings(a.Version, b.Version); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	files := []pageFile{}
+	seen := map[string]bool{}
+	shown := []string{}
+	for _, a := range assets {
+		st := status[a.Version]
+		if !registry.Downloadable(st) {
+			continue
+		}
+		f := pageFile{
+			Filename:     a.Name,
+			URL:          pathEscape(a.Version) + "/" + pathEscape(a.Name),
+			Hashes:       map[string]string{"sha256": a.SHA256},
+			CoreMetadata: false,
+			Yanked:       false,
+			Size:         a.Size,
+			UploadTime:   a.CreatedAt.UTC().Format(uploadTimeStamp),
+		}
+		if rp, ok := a.Attributes[attrRequiresPython]; ok && rp != "" {
+			f.RequiresPython = &rp
+		}
+		if sha := a.Attributes[registry.SidecarAttr(sidecarMetadata)]; sha != "" {
+			f.CoreMetadata = map[string]string{"sha256": sha}
+		}
+		if reason, ok := a.Attributes[attrYanked]; ok {
+			f.Yanked = yankValue(reason)
+		}
+		if st == registry.StatusUnlisted {
+			f.Yanked = "unlisted: install with an exact pin (==" + a.Version + ")"
+		}
+		files = append(files, f)
+		if !seen[a.Version] {
+			seen[a.Version] = true
+			shown = append(shown, a.Version)
+		}
+	}
+	return files, shown
+}
+
+func yankValue(reason string) any {
+	if reason == "" {
+		return true
+	}
+	return reason
+}
+
+// pathEscape escapes one path segment, including '+' (local versions),
+// which some clients would otherwise read as a space.
+func pathEscape(s string) string {
+	return strings.ReplaceAll(url.PathEscape(s), "+", "%2B")
+}
+
+// file serves a distribution file or its PEP 658 metadata.
+func (h *Handler) file(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, project, version, filename string) {
+	var (
+		obj *registry.OpenedAsset
+		err error
+	)
+	if asset, ok := strings.CutSuffix(filename, ".metadata"); ok {
+		obj, err = h.reg.OpenSidecar(r.Context(), ref, "pypi", "", project, version, asset, sidecarMetadata)
+	} else {
+		obj, err = h.reg.OpenAsset(r.Context(), ref, "pypi", "", project, version, filename)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer obj.Close()
+	info := obj.Info()
+	hd := w.Header()
+	hd.Set("Content-Type", contentType(filename))
+	hd.Set("ETag", `"`+info.SHA256+`"`)
+	// Published files never change, so caches may keep them.
+	hd.Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", info.ModTime, blob.Content(obj))
+}
+
+// contentType never claims gzip for .tar.gz: a Content-Encoding would make
+// clients unpack the archive they are about to hash.
+func contentType(filename string) string {
+	if strings.HasSuffix(filename, ".metadata") {
+		return "text/plain; charset=utf-8"
+	}
+	return "application/octet-stream"
+}

@@ -1,0 +1,57 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a registry error so each plane can map it to its own
+// wire shape (AWS error codes on the control plane, HTTP statuses on the
+// data plane) in one place.
+type Kind int
+
+const (
+	KindNotFound Kind = iota + 1
+	KindConflict
+	KindValidation
+	KindForbidden
+)
+
+// Error is a business-rule refusal. Message is written for a person: what
+// was wrong and, where there is one, how to fix it.
+type Error struct {
+	Kind         Kind
+	Message      string
+	ResourceType string // domain, repository, package, package-version, asset
+	ResourceID   string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func newError(k Kind, resType, resID, format string, args ...any) *Error {
+	return &Error{Kind: k, Message: fmt.Sprintf(format, args...), ResourceType: resType, ResourceID: resID}
+}
+
+// NotFound, Conflict, Invalid and Forbidden build registry errors; formats
+// use them too, so their refusals reach clients with the right status.
+func NotFound(resType, resID, format string, args ...any) *Error {
+	return newError(KindNotFound, resType, resID, format, args...)
+}
+
+func Conflict(resType, resID, format string, args ...any) *Error {
+	return newError(KindConflict, resType, resID, format, args...)
+}
+
+func Invalid(format string, args ...any) *Error {
+	return newError(KindValidation, "", "", format, args...)
+}
+
+func Forbidden(format string, args ...any) *Error {
+	return newError(KindForbidden, "", "", format, args...)
+}
+
+// IsKind reports whether err is a registry error of kind k.
+func IsKind(err error, k Kind) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == k
+}

@@ -1,0 +1,191 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+
+	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/store"
+)
+
+// Origin-control values (PackageOriginRestrictions in the API).
+const (
+	Allow = "ALLOW"
+	Block = "BLOCK"
+)
+
+// PublishRequest asks to add one file to a package version.
+type PublishRequest struct {
+	Repo      RepoRef
+	Format    string
+	Namespace string
+	Name      string // as the publisher wrote it
+	Version   string // as the publisher wrote it
+	AssetName string
+	Content   io.Reader
+	// ExpectSHA256, when set, is the digest the client declared; bytes that
+	// hash differently are refused and nothing is stored.
+	ExpectSHA256 string
+	// Inspect runs once the bytes are durable and before anything becomes
+	// visible: the format reads the file (archive metadata, client digests)
+	// and says what to record, or refuses with an error.
+	Inspect func(obj blob.Object) (Inspection, error)
+}
+
+// Inspection is what a format learned from a file it is about to publish.
+type Inspection struct {
+	Summary              string
+	HomePage             string
+	SourceCodeRepository string
+	Licenses             []string
+	VersionAttributes    map[string]string
+	AssetAttributes      map[string]string
+	// Sidecars are small files derived from the asset that the format serves
+	// beside it (pypi: a wheel's METADATA for PEP 658). They are stored as
+	// blobs and found again with OpenSidecar.
+	Sidecars map[string][]byte
+}
+
+// sidecarAttr is the asset attribute holding a sidecar's sha256.
+func SidecarAttr(name string) string { return "wharf.sidecar." + name }
+
+// PublishResult says what Publish recorded.
+type PublishResult struct {
+	Version store.PackageVersion
+	Asset   store.Asset
+	// Unchanged is true when the same file with the same bytes was already
+	// published: an idempotent retry, not an error.
+	Unchanged bool
+}
+
+// Publish streams a file into the domain's blob store, hashing it on the way
+// in, lets the format inspect it, then records it. Published files are
+// immutable: the same name with other bytes is a conflict.
+func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResult, error) {
+	k, f, err := r.packageKey(ctx, req.Repo, req.Format, req.Namespace, req.Name)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	version, err := f.NormalizeVersion(req.Version)
+	if err != nil {
+		return PublishResult{}, Invalid("%v", err)
+	}
+	if err := r.checkPublishAllowed(ctx, k); err != nil {
+		return PublishResult{}, err
+	}
+
+	sums := newMultiHash()
+	info, err := r.blobs.Put(ctx, blobNamespace(k.DomainOwner, k.DomainName), io.TeeReader(req.Content, sums), req.ExpectSHA256)
+	if errors.Is(err, blob.ErrDigestMismatch) {
+		return PublishResult{}, Invalid("the file %s does not match the sha256 digest the client sent (%s); the upload was corrupted or the digest is stale. Nothing was stored; rebuild or re-send the file", req.AssetName, req.ExpectSHA256)
+	}
+	if err != nil {
+		return PublishResult{}, err
+	}
+	// A failure from here on leaves at most an unreferenced blob, which a
+	// later upload of the same bytes reuses. Blobs are never deleted here:
+	// a concurrent publisher of the same bytes may be about to reference it.
+	var insp Inspection
+	if req.Inspect != nil {
+		obj, err := r.blobs.Open(ctx, blobNamespace(k.DomainOwner, k.DomainName), info.SHA256)
+		if err != nil {
+			return PublishResult{}, err
+		}
+		insp, err = req.Inspect(obj)
+		obj.Close()
+		if err != nil {
+			return PublishResult{}, err
+		}
+	}
+	for name, data := range insp.Sidecars {
+		si, err := r.blobs.Put(ctx, blobNamespace(k.DomainOwner, k.DomainName), bytes.NewReader(data), "")
+		if err != nil {
+			return PublishResult{}, err
+		}
+		if insp.AssetAttributes == nil {
+			insp.AssetAttributes = map[string]string{}
+		}
+		insp.AssetAttributes[SidecarAttr(name)] = si.SHA256
+	}
+
+	now := r.now().UTC()
+	pkg := store.Package{PackageKey: k, DisplayName: req.Name, OriginPublish: Allow, OriginUpstream: Block, CreatedAt: now}
+	pv := store.PackageVersion{
+		VersionKey:           store.VersionKey{PackageKey: k, Version: version},
+		DisplayVersion:       req.Version,
+		Status:               StatusPublished,
+		Revision:             newRevision(),
+		OriginType:           "INTERNAL",
+		OriginRepository:     req.Repo.Repository,
+		Summary:              insp.Summary,
+		HomePage:             insp.HomePage,
+		SourceCodeRepository: insp.SourceCodeRepository,
+		Licenses:             insp.Licenses,
+		Attributes:           insp.VersionAttributes,
+		PublishedAt:          now,
+		UpdatedAt:            now,
+	}
+	asset := store.Asset{
+		VersionKey: pv.VersionKey,
+		Name:       req.AssetName,
+		Size:       info.Size,
+		SHA256:     info.SHA256,
+		SHA512:     hex.EncodeToString(sums.sha512.Sum(nil)),
+		SHA1:       hex.EncodeToString(sums.sha1.Sum(nil)),
+		MD5:        hex.EncodeToString(sums.md5.Sum(nil)),
+		Attributes: insp.AssetAttributes,
+		CreatedAt:  now,
+	}
+	stored, err := r.store.AddAsset(ctx, pkg, pv, asset)
+	if errors.Is(err, store.ErrExists) {
+		if stored.SHA256 == asset.SHA256 {
+			v, verr := r.store.GetVersion(ctx, pv.VersionKey)
+			return PublishResult{Version: v, Asset: stored, Unchanged: true}, verr
+		}
+		return PublishResult{}, Conflict("asset", req.AssetName,
+			"File already exists: %s was already published in %s/%s with different content (sha256 %s, this upload has %s). Published files are immutable; publish a new version instead",
+			req.AssetName, req.Repo.Domain, req.Repo.Repository, stored.SHA256, asset.SHA256)
+	}
+	if err != nil {
+		return PublishResult{}, err
+	}
+	v, err := r.store.GetVersion(ctx, pv.VersionKey)
+	return PublishResult{Version: v, Asset: stored}, err
+}
+
+// checkPublishAllowed applies the package's origin controls.
+func (r *Registry) checkPublishAllowed(ctx context.Context, k store.PackageKey) error {
+	p, err := r.store.GetPackage(ctx, k)
+	if isErr(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.OriginPublish == Block {
+		return Forbidden("publishing %s to repository %s is blocked by its package origin controls (publish=BLOCK, usually because the package came from an upstream; this protects against dependency confusion). If this package really is yours, allow publishing with: aws codeartifact put-package-origin-configuration --domain %s --domain-owner %s --repository %s --format %s --package %s --restrictions publish=ALLOW,upstream=%s",
+			k.Name, k.Repository, k.DomainName, k.DomainOwner, k.Repository, k.Format, k.Name, p.OriginUpstream)
+	}
+	return nil
+}
+
+// multiHash computes the digests AssetSummary reports, in one pass.
+type multiHash struct {
+	md5, sha1, sha512 hash.Hash
+	w                 io.Writer
+}
+
+func newMultiHash() *multiHash {
+	m := &multiHash{md5: md5.New(), sha1: sha1.New(), sha512: sha512.New()}
+	m.w = io.MultiWriter(m.md5, m.sha1, m.sha512)
+	return m
+}
+
+func (m *multiHash) Write(p []byte) (int, error) { return m.w.Write(p) }

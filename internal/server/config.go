@@ -1,0 +1,54 @@
+package server
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is everything `wharf serve` is told. Names follow the public
+// contract: flag --x-y <-> environment WHARF_X_Y.
+type Config struct {
+	Listen              string // --listen, WHARF_LISTEN
+	DataDir             string // --data-dir, WHARF_DATA_DIR
+	PublicURL           string // --public-url, WHARF_PUBLIC_URL
+	AccountID           string // WHARF_ACCOUNT_ID
+	RootAccessKeyID     string // WHARF_ROOT_ACCESS_KEY_ID
+	RootSecretAccessKey string // WHARF_ROOT_SECRET_ACCESS_KEY
+	Region              string // --region, WHARF_REGION (used in ARNs)
+	LogLevel            string // --log-level, WHARF_LOG_LEVEL
+}
+
+// DefaultListen is where wharf listens unless told otherwise.
+const DefaultListen = "127.0.0.1:8080"
+
+// DefaultDataDir is "wharf-data" under the user's data directory
+// ($XDG_DATA_HOME, else ~/.local/share).
+func DefaultDataDir() string {
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "wharf-data"
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "wharf-data")
+}
+
+// publicURL is the base URL clients reach, derived from the listen address
+// when not configured.
+func (c Config) publicURL(actual net.Addr) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(actual.String())
+	if err != nil {
+		return "http://" + actual.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,151 @@
+// Package server assembles Wharf: storage, the registry core, the control
+// plane, the data planes and the HTTP listener with its middleware.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wharfhq/wharf/internal/api"
+	"github.com/wharfhq/wharf/internal/auth"
+	"github.com/wharfhq/wharf/internal/blob/fsblob"
+	"github.com/wharfhq/wharf/internal/format/pypi"
+	"github.com/wharfhq/wharf/internal/registry"
+	"github.com/wharfhq/wharf/internal/sigv4"
+	"github.com/wharfhq/wharf/internal/store"
+	"github.com/wharfhq/wharf/internal/store/sqlite"
+)
+
+// Server is a configured, not yet listening, wharf.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	reg       *registry.Registry
+	tokens    *auth.Keyring
+	root      rootCredentials
+	accountID string
+	pypi      *pypi.Handler
+	api       *api.API
+	ready     chan struct{}
+}
+
+// New opens the storage and prepares every component.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "wharf.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open metadata store: %w", err)
+	}
+	blobs, err := fsblob.New(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open blob store: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, store: st, ready: make(chan struct{})}
+	fail := func(err error) (*Server, error) { st.Close(); return nil, err }
+	if s.accountID, err = accountID(ctx, st, cfg.AccountID); err != nil {
+		return fail(err)
+	}
+	if s.root, err = loadRootCredentials(cfg.DataDir, cfg.RootAccessKeyID, cfg.RootSecretAccessKey); err != nil {
+		return fail(err)
+	}
+	if s.tokens, err = tokenKeyring(ctx, st); err != nil {
+		return fail(err)
+	}
+	s.reg = registry.New(st, blobs, log, pypi.Format{})
+	s.pypi = pypi.NewHandler(s.reg, log)
+	return s, nil
+}
+
+// Run listens until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.store.Close()
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	publicURL := s.cfg.publicURL(ln.Addr())
+	rootARN := fmt.Sprintf("arn:aws:iam::%s:root", s.accountID)
+	verifier := &sigv4.Verifier{
+		Service: "codeartifact",
+		Lookup: func(id string) (sigv4.Credentials, bool) {
+			if id != s.root.AccessKeyID {
+				return sigv4.Credentials{}, false
+			}
+			return sigv4.Credentials{AccessKeyID: id, Secret: s.root.Secret, Principal: rootARN}, true
+		},
+	}
+	s.api, err = api.New(s.reg, api.Config{
+		AccountID: s.accountID, Region: s.cfg.Region, PublicURL: publicURL,
+		Tokens: s.tokens, Verifier: verifier, Log: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.announce(ln.Addr(), publicURL)
+	close(s.ready)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight (up to 30s)")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// announce says where wharf listens, where its data lives and how to point
+// the aws CLI at it. A generated secret is shown this once only.
+func (s *Server) announce(addr net.Addr, publicURL string) {
+	s.log.Info("wharf is listening", "listen", addr.String(), "public_url", publicURL)
+	s.log.Info("data", "dir", s.cfg.DataDir, "metadata", "sqlite://"+filepath.Join(s.cfg.DataDir, "wharf.db"), "blobs", "file://"+filepath.Join(s.cfg.DataDir, "blobs"))
+	s.log.Info("account", "id", s.accountID, "root_access_key_id", s.root.AccessKeyID)
+	secretHint := "the secret you set in WHARF_ROOT_SECRET_ACCESS_KEY"
+	if s.root.File != "" {
+		secretHint = "the part after ':' in " + s.root.File
+	}
+	fmt.Fprintf(os.Stderr, "\nPoint the aws CLI at this wharf:\n  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=<%s>\n  export AWS_DEFAULT_REGION=%s\n  aws codeartifact list-domains --endpoint-url %s\n\n",
+		s.root.AccessKeyID, secretHint, s.cfg.Region, publicURL)
+	if s.root.Generated {
+		fmt.Fprintf(os.Stderr, "Generated administrator credentials (shown once; kept in %s, mode 0600):\n  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n\n", s.root.File, s.root.AccessKeyID, s.root.Secret)
+	}
+}
+
+// Ready is closed once the server accepts requests.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
