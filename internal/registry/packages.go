@@ -92,9 +92,9 @@ func (r *Registry) DescribeVersion(ctx context.Context, ref RepoRef, format, nam
 	if err != nil {
 		return store.PackageVersion{}, err
 	}
-	v, err := f.NormalizeVersion(version)
+	v, err := r.versionKey(ctx, k, f, version)
 	if err != nil {
-		return store.PackageVersion{}, Invalid("%v", err)
+		return store.PackageVersion{}, err
 	}
 	pv, err := r.store.GetVersion(ctx, store.VersionKey{PackageKey: k, Version: v})
 	if isErr(err, store.ErrNotFound) {
@@ -104,6 +104,32 @@ func (r *Registry) DescribeVersion(ctx context.Context, ref RepoRef, format, nam
 		return pv, NotFound("package-version", version, "version %s of package %s not found in repository %s", version, k.Name, ref.Repository)
 	}
 	return pv, err
+}
+
+// versionKey returns the stored spelling of version: the format's normal
+// form, or the spelling of an existing version that the format considers
+// equal (PEP 440: 1.0 == 1.0.0), so equal versions never split in two.
+func (r *Registry) versionKey(ctx context.Context, k store.PackageKey, f Format, version string) (string, error) {
+	v, err := f.NormalizeVersion(version)
+	if err != nil {
+		return "", Invalid("%v", err)
+	}
+	if _, err := r.store.GetVersion(ctx, store.VersionKey{PackageKey: k, Version: v}); err == nil || !isErr(err, store.ErrNotFound) {
+		return v, err
+	}
+	vs, err := r.store.ListVersions(ctx, k)
+	if isErr(err, store.ErrNotFound) { // a new package
+		return v, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, existing := range vs {
+		if f.CompareVersions(existing.Version, v) == 0 {
+			return existing.Version, nil
+		}
+	}
+	return v, nil
 }
 
 func (r *Registry) ListAssets(ctx context.Context, ref RepoRef, format, namespace, name, version string) (store.PackageVersion, []store.Asset, error) {

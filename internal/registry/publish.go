@@ -73,9 +73,9 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err != nil {
 		return PublishResult{}, err
 	}
-	version, err := f.NormalizeVersion(req.Version)
+	version, err := r.versionKey(ctx, k, f, req.Version)
 	if err != nil {
-		return PublishResult{}, Invalid("%v", err)
+		return PublishResult{}, err
 	}
 	if err := r.checkPublishAllowed(ctx, k); err != nil {
 		return PublishResult{}, err
