@@ -19,11 +19,7 @@ func (Format) NormalizeName(namespace, name string) (string, string, error) {
 }
 
 func (Format) NormalizeVersion(v string) (string, error) {
-	n, err := NormalizeVersion(v)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a valid PEP 440 version: %v", v, err)
-	}
-	return n, nil
+	return NormalizeVersion(v) // its errors name the input
 }
 
 func (Format) CompareVersions(a, b string) int { return CompareVersionStrings(a, b) }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -123,17 +125,24 @@ func matchFilename(filename, fileName, fileVersion, formName string, formVersion
 	return nil
 }
 
+// rawFileName is the filename exactly as the client sent it: Part.FileName
+// drops directory components, which would let "../x.whl" through.
+func rawFileName(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
 // digestCheck hashes the upload for one client-declared digest field.
 type digestCheck struct {
 	field string
 	h     hash.Hash
 }
 
-func (h *Handler) receiveFile(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, form url.Values, part io.Reader) {
-	filename := ""
-	if p, ok := part.(interface{ FileName() string }); ok {
-		filename = p.FileName()
-	}
+func (h *Handler) receiveFile(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, form url.Values, part *multipart.Part) {
+	filename := rawFileName(part)
 	name, version, err := checkForm(form, filename)
 	if err != nil {
 		h.refuse(w, r, http.StatusBadRequest, err.Error())
