@@ -20,6 +20,8 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrNotEmpty: the record still has children (a domain with repositories).
 	ErrNotEmpty = errors.New("not empty")
+	// ErrBadCursor: Page.After is not a cursor this backend handed out.
+	ErrBadCursor = errors.New("bad page cursor")
 )
 
 // Domain is a CodeArtifact domain, unique by (Owner, Name).
@@ -106,8 +108,9 @@ type Asset struct {
 	CreatedAt  time.Time
 }
 
-// Page asks for one page of a listing. After is the last key of the previous
-// page ("" for the first page); Limit is at least 1.
+// Page asks for one page of a listing. After is the cursor returned with the
+// previous page ("" for the first page); Limit must be at least 1 (a smaller
+// one is an error, not a default: defaults belong to the API layer).
 type Page struct {
 	After string
 	Limit int
@@ -124,6 +127,16 @@ type PackageFilter struct {
 // for concurrent use. List methods return at most page.Limit items ordered by
 // their cursor key, plus the cursor to pass as Page.After for the next page
 // ("" when there is no next page).
+//
+// Round trips (pinned by storetest):
+//   - Times come back in UTC with at least microsecond precision (the
+//     PostgreSQL limit; SQLite keeps nanoseconds). The zero time comes back
+//     as the zero time.
+//   - Empty slices and maps (Upstreams, Licenses, Attributes ...) come back
+//     as nil; order of slices is preserved.
+//   - A method addressed by a parent key (a domain, repository, package or
+//     version) returns ErrNotFound when that parent does not exist, list
+//     methods included. ListDomains and ListRepositories only filter.
 type Store interface {
 	// Settings: small named values that must survive restarts and be shared
 	// by replicas (account id, token signing keys). PutSettingIfAbsent
@@ -134,7 +147,7 @@ type Store interface {
 
 	CreateDomain(ctx context.Context, d Domain) error // ErrExists
 	GetDomain(ctx context.Context, owner, name string) (Domain, error)
-	// ListDomains lists all domains ordered by name (cursor: name).
+	// ListDomains lists all domains ordered by (name, owner). The cursor is opaque.
 	ListDomains(ctx context.Context, page Page) ([]Domain, string, error)
 	// DeleteDomain fails with ErrNotEmpty while the domain has repositories.
 	DeleteDomain(ctx context.Context, owner, name string) error
@@ -176,12 +189,15 @@ type Store interface {
 	// If an asset with the same name already exists in that version, nothing
 	// changes and the existing asset is returned with ErrExists (the caller
 	// compares hashes to tell an idempotent retry from a conflict).
+	// pkg.PackageKey, v.PackageKey and a.VersionKey must be the same key;
+	// ErrNotFound if the repository is missing. On success a is returned as
+	// GetAsset will return it.
 	AddAsset(ctx context.Context, pkg Package, v PackageVersion, a Asset) (Asset, error)
 	GetAsset(ctx context.Context, k VersionKey, name string) (Asset, error)
 	// ListAssets lists a version's assets ordered by name.
 	ListAssets(ctx context.Context, k VersionKey) ([]Asset, error)
 	// ListPackageAssets lists the assets of every version of a package
-	// (one query for a whole project page).
+	// (one query for a whole project page), ordered by (Version, Name).
 	ListPackageAssets(ctx context.Context, k PackageKey) ([]Asset, error)
 
 	Close() error

@@ -283,9 +283,9 @@ func TestNegotiate(t *testing.T) {
 		"": mediaHTML,
 		"application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01": mediaJSON,
 		"application/vnd.pypi.simple.v1+json; q=0.2, application/vnd.pypi.simple.v1+html":                    mediaHTMLv1,
-		"application/vnd.pypi.simple.latest+json": mediaJSON,
-		"application/json":                        mediaHTML,
-		"*/*":                                     mediaHTML,
+		"application/vnd.pypi.simple.latest+json":                                                            mediaJSON,
+		"application/json": mediaHTML,
+		"*/*":              mediaHTML,
 		"application/vnd.pypi.simple.v1+json;q=0": mediaHTML,
 	} {
 		if got := negotiate(accept); got != want {
