@@ -1,0 +1,176 @@
+// Package sqlite is the embedded default store.Store: one SQLite file in WAL
+// mode, through the pure-Go modernc.org/sqlite driver.
+//
+// Writes go through a single connection whose transactions begin IMMEDIATE:
+// writers queue in Go instead of racing for SQLite's lock, and a write
+// transaction never has to upgrade a read lock (the upgrade that fails with
+// SQLITE_BUSY regardless of busy_timeout). Reads use a pool of read-only
+// connections that WAL lets run alongside the writer. busy_timeout still
+// covers other processes opening the same file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/wharfhq/wharf/internal/store"
+)
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	w *sql.DB // one connection, for writes
+	r *sql.DB // read-only pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+// Open opens or creates the database at path and brings its schema up to date.
+func Open(path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		// The driver would read these as URI syntax, not as part of the name.
+		return nil, fmt.Errorf("sqlite: unsupported database path %q", path)
+	}
+	w, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{w: w}
+	if err := s.migrate(context.Background()); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	// Opened after migrate, so every reader sees the file already in WAL mode.
+	r, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// Idle readers stay open: opening one re-runs the pragmas.
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+	return s, nil
+}
+
+func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		return err
+	}
+	for v := 1; v <= len(migrations); v++ {
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			var newest int
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+				return err
+			}
+			if newest > len(migrations) {
+				return fmt.Errorf("schema version %d is newer than this wharf knows (%d); upgrade wharf", newest, len(migrations))
+			}
+			if newest >= v { // applied earlier, or by another process meanwhile
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixNano())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write runs fn in an IMMEDIATE transaction on the writer connection and
+// commits if fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// querier is what both *sql.DB and *sql.Tx offer, so key lookups work inside
+// and outside transactions.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// timeVal and timeOf map times to nanoseconds since the epoch (exact for
+// 1678..2262) and the zero time to NULL.
+func timeVal(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func timeOf(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// jsonVal encodes a list or map as JSON text; listOf and mapOf read "null",
+// "[]" and "{}" back as nil.
+func jsonVal(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil { // []string and map[string]string always marshal
+		panic(err)
+	}
+	return string(b)
+}
+
+func listOf(s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil || len(l) == 0 {
+		return nil, err
+	}
+	return l, nil
+}
+
+func mapOf(s string) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil || len(m) == 0 {
+		return nil, err
+	}
+	return m, nil
+}
+
+// prefixRange turns a prefix filter into an index range: name >= lo AND
+// (hi == "" OR name < hi), with hi the smallest string above every string
+// starting with prefix (SQLite compares text bytewise).
+func prefixRange(prefix string) (lo, hi string) {
+	b := []byte(prefix)
+	for len(b) > 0 && b[len(b)-1] == 0xff {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return prefix, ""
+	}
+	b[len(b)-1]++
+	return prefix, string(b)
+}
