@@ -15,6 +15,10 @@ const (
 	KindConflict
 	KindValidation
 	KindForbidden
+	// KindUpstream: an external registry failed and nothing cached could
+	// stand in (HTTP 502); KindUpstreamTimeout: it did not answer in time (504).
+	KindUpstream
+	KindUpstreamTimeout
 )
 
 // Error is a business-rule refusal. Message is written for a person: what

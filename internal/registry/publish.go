@@ -137,9 +137,9 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 		Name:       req.AssetName,
 		Size:       info.Size,
 		SHA256:     info.SHA256,
-		SHA512:     hex.EncodeToString(sums.sha512.Sum(nil)),
-		SHA1:       hex.EncodeToString(sums.sha1.Sum(nil)),
-		MD5:        hex.EncodeToString(sums.md5.Sum(nil)),
+		SHA512:     hexSum(sums.sha512),
+		SHA1:       hexSum(sums.sha1),
+		MD5:        hexSum(sums.md5),
 		Attributes: insp.AssetAttributes,
 		CreatedAt:  now,
 	}
@@ -189,3 +189,5 @@ func newMultiHash() *multiHash {
 }
 
 func (m *multiHash) Write(p []byte) (int, error) { return m.w.Write(p) }
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/store"
+	"github.com/wharfhq/wharf/internal/upstream"
 )
 
 // Format is what the core needs to know about a package format. Each
@@ -36,6 +37,10 @@ type Registry struct {
 	formats map[string]Format
 	log     *slog.Logger
 	now     func() time.Time
+
+	// External connections (see UseUpstreams); nil when disabled.
+	upstream       *upstream.Client
+	connectionURLs map[string]string
 }
 
 // New assembles a registry from its stores and the formats it serves.

@@ -108,6 +108,14 @@ type Asset struct {
 	CreatedAt  time.Time
 }
 
+// UpstreamPage is the cached answer of an external connection about one
+// package: opaque bytes the caller encodes, and when it was fetched.
+type UpstreamPage struct {
+	Key       string // built by the caller (connection URL + package)
+	Body      []byte
+	FetchedAt time.Time
+}
+
 // Page asks for one page of a listing. After is the cursor returned with the
 // previous page ("" for the first page); Limit must be at least 1 (a smaller
 // one is an error, not a default: defaults belong to the API layer).
@@ -199,6 +207,12 @@ type Store interface {
 	// ListPackageAssets lists the assets of every version of a package
 	// (one query for a whole project page), ordered by (Version, Name).
 	ListPackageAssets(ctx context.Context, k PackageKey) ([]Asset, error)
+
+	// GetUpstreamPage returns a cached upstream page (ErrNotFound if none);
+	// PutUpstreamPage inserts or replaces one. The cache lives in the store
+	// so every replica shares it and it survives restarts (stale-if-error).
+	GetUpstreamPage(ctx context.Context, key string) (UpstreamPage, error)
+	PutUpstreamPage(ctx context.Context, p UpstreamPage) error
 
 	Close() error
 }

@@ -86,4 +86,12 @@ CREATE TABLE assets (
 ) STRICT;
 CREATE INDEX assets_by_blob ON assets (domain_id, sha256, size);
 `,
+	// 2: the upstream page cache, shared by replicas and kept across restarts.
+	`
+CREATE TABLE upstream_pages (
+	key        TEXT PRIMARY KEY,
+	body       BLOB NOT NULL,
+	fetched_at INTEGER
+) STRICT;
+`,
 }

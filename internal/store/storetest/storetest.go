@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DomainAssetStats", testDomainAssetStats},
 		{"RoundTrip", testRoundTrip},
 		{"RoundTripEmpty", testRoundTripEmpty},
+		{"UpstreamPages", testUpstreamPages},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
@@ -876,4 +877,21 @@ func checkAll(t *testing.T, s store.Store, d store.Domain, r store.Repository, p
 	lpa, err := s.ListPackageAssets(ctx, p.PackageKey)
 	must(t, err)
 	same(t, "ListPackageAssets", lpa, []store.Asset{a})
+}
+
+func testUpstreamPages(t *testing.T, s store.Store) {
+	_, err := s.GetUpstreamPage(ctx, "http://up/simple/a/")
+	wantErr(t, "missing page", err, store.ErrNotFound)
+	first := store.UpstreamPage{Key: "http://up/simple/a/", Body: []byte(`{"v":1}`), FetchedAt: at(1)}
+	must(t, s.PutUpstreamPage(ctx, first))
+	got, err := s.GetUpstreamPage(ctx, first.Key)
+	must(t, err)
+	same(t, "stored page", got, first)
+	// A refresh replaces body and time; other keys are untouched.
+	second := store.UpstreamPage{Key: first.Key, Body: []byte{0, 1, 2}, FetchedAt: at(2)}
+	must(t, s.PutUpstreamPage(ctx, second))
+	must(t, s.PutUpstreamPage(ctx, store.UpstreamPage{Key: "http://up/simple/b/", Body: []byte("b"), FetchedAt: at(3)}))
+	got, err = s.GetUpstreamPage(ctx, first.Key)
+	must(t, err)
+	same(t, "refreshed page", got, second)
 }

@@ -1,0 +1,429 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/store"
+	"github.com/wharfhq/wharf/internal/upstream"
+)
+
+// MaxSearched is how many repositories one resolution visits at most.
+const MaxSearched = 25
+
+// ExternalConnections are CodeArtifact's connection names with the format
+// each serves and the public registry wharf uses unless configured otherwise.
+var ExternalConnections = map[string]struct{ Format, DefaultURL string }{
+	"public:pypi":                {"pypi", "https://pypi.org/simple/"},
+	"public:npmjs":               {"npm", "https://registry.npmjs.org/"},
+	"public:maven-central":       {"maven", "https://repo1.maven.org/maven2/"},
+	"public:maven-googleandroid": {"maven", "https://maven.google.com/"},
+	"public:maven-gradleplugins": {"maven", "https://plugins.gradle.org/m2/"},
+	"public:maven-commonsware":   {"maven", "https://s3.amazonaws.com/repo.commonsware.com/"},
+	"public:maven-clojars":       {"maven", "https://repo.clojars.org/"},
+	"public:nuget-org":           {"nuget", "https://api.nuget.org/v3/index.json"},
+	"public:crates-io":           {"cargo", "https://index.crates.io/"},
+	"public:ruby-gems-org":       {"ruby", "https://rubygems.org/"},
+}
+
+// UseUpstreams enables external connections: client fetches, urls maps
+// connection names to base URLs (overriding the public defaults).
+func (r *Registry) UseUpstreams(client *upstream.Client, urls map[string]string) error {
+	for name := range urls {
+		if _, ok := ExternalConnections[name]; !ok {
+			return fmt.Errorf("unknown external connection %q; known: %s", name, connectionNames())
+		}
+	}
+	r.upstream, r.connectionURLs = client, urls
+	return nil
+}
+
+func connectionNames() string {
+	var names []string
+	for n := range ExternalConnections {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// ConnectionURL is where an external connection's packages come from.
+func (r *Registry) ConnectionURL(name string) string {
+	if u := r.connectionURLs[name]; u != "" {
+		return u
+	}
+	return ExternalConnections[name].DefaultURL
+}
+
+// AssociateExternalConnection gives a repository its (single) connection.
+func (r *Registry) AssociateExternalConnection(ctx context.Context, owner, domain, repo, connection string) (store.Repository, error) {
+	if _, ok := ExternalConnections[connection]; !ok {
+		return store.Repository{}, Invalid("unknown external connection %q; valid names: %s", connection, connectionNames())
+	}
+	rp, err := r.GetRepository(ctx, owner, domain, repo)
+	if err != nil {
+		return rp, err
+	}
+	if len(rp.ExternalConnections) > 0 {
+		if rp.ExternalConnections[0] == connection {
+			return rp, Conflict("repository", repo, "repository %s is already associated with %s", repo, connection)
+		}
+		return rp, Conflict("repository", repo, "repository %s already has the external connection %s, and a repository can have only one; disassociate it first, or add a separate repository with %s as an upstream", repo, rp.ExternalConnections[0], connection)
+	}
+	rp.ExternalConnections = []string{connection}
+	return rp, translate(r.store.UpdateRepository(ctx, rp), "repository", repo)
+}
+
+// DisassociateExternalConnection removes it; what was ingested stays.
+func (r *Registry) DisassociateExternalConnection(ctx context.Context, owner, domain, repo, connection string) (store.Repository, error) {
+	rp, err := r.GetRepository(ctx, owner, domain, repo)
+	if err != nil {
+		return rp, err
+	}
+	if len(rp.ExternalConnections) == 0 || rp.ExternalConnections[0] != connection {
+		return rp, NotFound("repository", repo, "repository %s has no external connection %s", repo, connection)
+	}
+	rp.ExternalConnections = nil
+	return rp, translate(r.store.UpdateRepository(ctx, rp), "repository", repo)
+}
+
+// source is one place a resolution looks: a repository's own contents, or
+// (connection != "") what its external connection offers.
+type source struct {
+	repo       store.Repository
+	connection string
+}
+
+func (s source) String() string {
+	if s.connection != "" {
+		return s.repo.Name + " (" + s.connection + ")"
+	}
+	return s.repo.Name
+}
+
+// searchOrder lists the sources of a resolution from ref: the repository,
+// then each upstream depth-first in priority order, each repository once,
+// at most MaxSearched. A repository's external connection comes after its
+// upstream repositories, so internal repositories always win over public ones.
+func (r *Registry) searchOrder(ctx context.Context, ref RepoRef) ([]source, error) {
+	var order []source
+	seen := map[string]bool{}
+	var visit func(name string) error
+	visit = func(name string) error {
+		if seen[name] || len(seen) >= MaxSearched {
+			return nil
+		}
+		seen[name] = true
+		repo, err := r.store.GetRepository(ctx, ref.Owner, ref.Domain, name)
+		if isErr(err, store.ErrNotFound) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		order = append(order, source{repo: repo})
+		for _, u := range repo.Upstreams {
+			if err := visit(u); err != nil {
+				return err
+			}
+		}
+		for _, c := range repo.ExternalConnections {
+			order = append(order, source{repo: repo, connection: c})
+		}
+		return nil
+	}
+	if _, err := r.GetRepository(ctx, ref.Owner, ref.Domain, ref.Repository); err != nil {
+		return nil, err
+	}
+	return order, visit(ref.Repository)
+}
+
+// ViewFile is one file of a package as a repository's clients see it.
+type ViewFile struct {
+	Status string      // the version's status
+	Asset  store.Asset // for a remote file: what the index declared
+	Remote *RemoteFile // set when the file is not yet ingested
+	Source string      // where it comes from, for logs
+}
+
+// View is a package as seen from one repository through its upstreams.
+type View struct {
+	Files []ViewFile
+	// Stale names the upstreams that failed and were replaced by cached
+	// pages, or skipped because other sources answered.
+	Degraded []string
+}
+
+// PackageView merges what the search order offers for a package. Each
+// version comes from the first source that has it. A source holding the
+// package with upstream=BLOCK ends the search: nothing later, public or
+// internal, is merged with it (the dependency-confusion defense).
+func (r *Registry) PackageView(ctx context.Context, ref RepoRef, format, namespace, name string) (*View, error) {
+	k, f, err := r.packageKey(ctx, ref, format, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	order, err := r.searchOrder(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	view := &View{}
+	seen := map[string]bool{}
+	var upstreamErr error
+	for _, src := range order {
+		if src.connection != "" {
+			files, err := r.remoteFiles(ctx, src, f, k)
+			if err != nil {
+				upstreamErr = err
+				view.Degraded = append(view.Degraded, src.String())
+				continue
+			}
+			added := map[string]bool{}
+			for i := range files {
+				rf := files[i]
+				if seen[rf.Version] {
+					continue
+				}
+				added[rf.Version] = true
+				view.Files = append(view.Files, ViewFile{Status: StatusPublished, Remote: &rf, Source: src.String(), Asset: store.Asset{
+					VersionKey: store.VersionKey{PackageKey: k, Version: rf.Version}, Name: rf.Filename, Size: rf.Size,
+					SHA256: rf.SHA256, Attributes: rf.Attributes, CreatedAt: parseTime(rf.UploadTime),
+				}})
+			}
+			for v := range added {
+				seen[v] = true
+			}
+			continue
+		}
+		pk := k
+		pk.Repository = src.repo.Name
+		p, err := r.store.GetPackage(ctx, pk)
+		if isErr(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		versions, err := r.store.ListVersions(ctx, pk)
+		if err != nil {
+			return nil, err
+		}
+		assets, err := r.store.ListPackageAssets(ctx, pk)
+		if err != nil {
+			return nil, err
+		}
+		status := map[string]string{}
+		for _, v := range versions {
+			if !seen[v.Version] {
+				status[v.Version] = v.Status
+			}
+		}
+		for _, a := range assets {
+			if st, ok := status[a.Version]; ok {
+				view.Files = append(view.Files, ViewFile{Status: st, Asset: a, Source: src.String()})
+			}
+		}
+		for v := range status {
+			seen[v] = true
+		}
+		if p.OriginUpstream == Block {
+			break
+		}
+	}
+	if len(view.Files) == 0 {
+		if upstreamErr != nil {
+			return nil, upstreamErr
+		}
+		return nil, NotFound("package", k.Name, "package %s not found in repository %s/%s or its upstreams", k.Name, ref.Domain, ref.Repository)
+	}
+	if upstreamErr != nil {
+		r.log.Warn("serving a package page without an upstream that failed", "package", k.Name, "repository", ref.Repository, "err", upstreamErr)
+	}
+	return view, nil
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// remoteFiles reads (through the cache) what src's connection lists for k.
+func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k store.PackageKey) ([]RemoteFile, error) {
+	conn := ExternalConnections[src.connection]
+	if conn.Format != k.Format || r.upstream == nil {
+		return nil, nil
+	}
+	ri, ok := f.(RemoteIndex)
+	if !ok {
+		return nil, nil
+	}
+	url := ri.IndexURL(r.ConnectionURL(src.connection), k.Namespace, k.Name)
+	page, err := r.upstream.Page(ctx, url, ri.Accept(), func(pageURL, ct string, body []byte) ([]byte, error) {
+		files, err := ri.ParseIndex(pageURL, ct, body)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(files)
+	})
+	if err != nil {
+		return nil, upstreamError(src.connection, err)
+	}
+	var files []RemoteFile
+	if len(page.Body) > 0 {
+		if err := json.Unmarshal(page.Body, &files); err != nil {
+			return nil, fmt.Errorf("cached upstream page %s: %w", url, err)
+		}
+	}
+	return files, nil
+}
+
+// upstreamError turns an upstream failure into a registry error that names
+// the connection and the upstream.
+func upstreamError(connection string, err error) error {
+	var ue *upstream.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	kind := KindUpstream
+	if ue.Timeout {
+		kind = KindUpstreamTimeout
+	}
+	return &Error{Kind: kind, Message: fmt.Sprintf("external connection %s failed and wharf has nothing cached to serve instead: %v. Check that the upstream is reachable from the wharf server, or configure its URL with WHARF_EXTERNAL_CONNECTIONS", connection, ue)}
+}
+
+// FetchAsset opens a file for a package client: from the repository itself,
+// else through its upstreams, retaining what it finds (CODEARTIFACT.md:
+// in the requested repository and in the one holding the connection).
+func (r *Registry) FetchAsset(ctx context.Context, ref RepoRef, format, namespace, name, version, filename string) (*OpenedAsset, error) {
+	local, err := r.OpenAsset(ctx, ref, format, namespace, name, version, filename)
+	if err == nil || !IsKind(err, KindNotFound) {
+		return local, err
+	}
+	view, verr := r.PackageView(ctx, ref, format, namespace, name)
+	if verr != nil {
+		if IsKind(verr, KindNotFound) {
+			return nil, err
+		}
+		return nil, verr
+	}
+	k, f, kerr := r.packageKey(ctx, ref, format, namespace, name)
+	if kerr != nil {
+		return nil, kerr
+	}
+	want, _ := f.NormalizeVersion(version)
+	for _, vf := range view.Files {
+		if vf.Asset.Name != filename || f.CompareVersions(vf.Asset.Version, want) != 0 {
+			continue
+		}
+		if !Downloadable(vf.Status) {
+			return nil, Forbidden("version %s of %s is %s upstream and cannot be downloaded", vf.Asset.Version, k.Name, vf.Status)
+		}
+		var found store.Asset
+		var fromVersion store.PackageVersion
+		if vf.Remote != nil {
+			found, fromVersion, err = r.ingest(ctx, ref, f, k, vf)
+		} else {
+			found = vf.Asset
+			fromVersion, err = r.store.GetVersion(ctx, found.VersionKey)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := r.retain(ctx, ref.Repository, fromVersion, found); err != nil {
+			return nil, err
+		}
+		return r.OpenAsset(ctx, ref, format, namespace, name, found.Version, filename)
+	}
+	return nil, err
+}
+
+// retain records an upstream version's asset in repo (metadata only: the
+// bytes are already in the domain's blob store).
+func (r *Registry) retain(ctx context.Context, repo string, v store.PackageVersion, a store.Asset) error {
+	v.Repository, a.Repository = repo, repo
+	pkg := store.Package{PackageKey: v.PackageKey, DisplayName: v.Name, OriginPublish: Block, OriginUpstream: Allow, CreatedAt: r.now().UTC()}
+	v.Revision, v.UpdatedAt = newRevision(), r.now().UTC()
+	stored, err := r.store.AddAsset(ctx, pkg, v, a)
+	if errors.Is(err, store.ErrExists) && stored.SHA256 == a.SHA256 {
+		return nil
+	}
+	return err
+}
+
+// ingest downloads a remote file once (concurrent requests share the
+// download), checks it against the declared sha256 before anything is
+// visible, and records it in the repository holding the connection.
+func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.PackageKey, vf ViewFile) (store.Asset, store.PackageVersion, error) {
+	rf := vf.Remote
+	ri := f.(RemoteIndex)
+	holder, connection, _ := strings.Cut(strings.TrimSuffix(vf.Source, ")"), " (")
+	ns := blobNamespace(ref.Owner, ref.Domain)
+	type result struct {
+		asset   store.Asset
+		version store.PackageVersion
+	}
+	res, err := r.upstream.Fetch(ctx, ns+"|"+rf.URL, rf.URL, func(ctx context.Context, body io.Reader) (any, error) {
+		sums := newMultiHash()
+		info, err := r.blobs.Put(ctx, ns, io.TeeReader(body, sums), rf.SHA256)
+		if errors.Is(err, blob.ErrDigestMismatch) {
+			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", rf.URL, rf.SHA256)}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if rf.SHA256 == "" {
+			r.log.Warn("upstream declared no sha256; the file could not be verified", "url", rf.URL)
+		}
+		obj, err := r.blobs.Open(ctx, ns, info.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		insp, err := ri.InspectRemote(obj, *rf)
+		obj.Close()
+		if err != nil {
+			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s is not a valid package: %v", rf.URL, err)}
+		}
+		for sc, data := range insp.Sidecars {
+			si, err := r.blobs.Put(ctx, ns, strings.NewReader(string(data)), "")
+			if err != nil {
+				return nil, err
+			}
+			if insp.AssetAttributes == nil {
+				insp.AssetAttributes = map[string]string{}
+			}
+			insp.AssetAttributes[SidecarAttr(sc)] = si.SHA256
+		}
+		now := r.now().UTC()
+		hk := k
+		hk.Repository = holder
+		v := store.PackageVersion{
+			VersionKey: store.VersionKey{PackageKey: hk, Version: rf.Version}, DisplayVersion: rf.Version,
+			Status: StatusPublished, Revision: newRevision(), OriginType: "EXTERNAL",
+			OriginRepository: holder, OriginExternalConnection: connection,
+			Summary: insp.Summary, HomePage: insp.HomePage, SourceCodeRepository: insp.SourceCodeRepository,
+			Licenses: insp.Licenses, Attributes: insp.VersionAttributes, PublishedAt: now, UpdatedAt: now,
+		}
+		a := store.Asset{
+			VersionKey: v.VersionKey, Name: rf.Filename, Size: info.Size, SHA256: info.SHA256,
+			SHA512: hexSum(sums.sha512), SHA1: hexSum(sums.sha1), MD5: hexSum(sums.md5),
+			Attributes: insp.AssetAttributes, CreatedAt: now,
+		}
+		if err := r.retain(ctx, holder, v, a); err != nil {
+			return nil, err
+		}
+		r.log.Info("ingested from external connection", "connection", connection, "repository", holder, "file", rf.Filename, "size", info.Size)
+		return result{asset: a, version: v}, nil
+	})
+	if err != nil {
+		return store.Asset{}, store.PackageVersion{}, upstreamError(connection, err)
+	}
+	out := res.(result)
+	return out.asset, out.version, nil
+}
