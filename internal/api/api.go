@@ -104,6 +104,8 @@ func (a *API) operations() map[string]opFunc {
 		"ListRepositories":               a.listRepositories,
 		"ListRepositoriesInDomain":       a.listRepositoriesInDomain,
 		"DeleteRepository":               a.deleteRepository,
+		"AssociateExternalConnection":    a.associateExternalConnection,
+		"DisassociateExternalConnection": a.disassociateExternalConnection,
 		"GetAuthorizationToken":          a.getAuthorizationToken,
 		"GetRepositoryEndpoint":          a.getRepositoryEndpoint,
 		"ListPackages":                   a.listPackages,

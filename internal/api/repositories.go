@@ -50,7 +50,8 @@ func (a *API) repositoryDescription(r store.Repository) repositoryDescription {
 		d.Upstreams = append(d.Upstreams, upstreamInfo{RepositoryName: u})
 	}
 	for _, x := range r.ExternalConnections {
-		d.ExternalConnections = append(d.ExternalConnections, externalConnectionInfo{ExternalConnectionName: x, Status: "Available"})
+		d.ExternalConnections = append(d.ExternalConnections, externalConnectionInfo{
+			ExternalConnectionName: x, PackageFormat: registry.ExternalConnections[x].Format, Status: "Available"})
 	}
 	return d
 }
@@ -148,6 +149,32 @@ func (a *API) deleteRepository(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	a.cfg.Log.Info("repository deleted", "domain", r.DomainName, "repository", r.Name, "by", c.caller.Principal)
+	return map[string]any{"repository": a.repositoryDescription(r)}, nil
+}
+
+func (a *API) associateExternalConnection(ctx context.Context, c *call) (any, error) {
+	owner, err := a.owner(c)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.reg.AssociateExternalConnection(ctx, owner, c.in.String("domain"), c.in.String("repository"), c.in.String("externalConnection"))
+	if err != nil {
+		return nil, err
+	}
+	a.cfg.Log.Info("external connection associated", "repository", r.Name, "connection", c.in.String("externalConnection"), "by", c.caller.Principal)
+	return map[string]any{"repository": a.repositoryDescription(r)}, nil
+}
+
+func (a *API) disassociateExternalConnection(ctx context.Context, c *call) (any, error) {
+	owner, err := a.owner(c)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.reg.DisassociateExternalConnection(ctx, owner, c.in.String("domain"), c.in.String("repository"), c.in.String("externalConnection"))
+	if err != nil {
+		return nil, err
+	}
+	a.cfg.Log.Info("external connection disassociated", "repository", r.Name, "connection", c.in.String("externalConnection"), "by", c.caller.Principal)
 	return map[string]any{"repository": a.repositoryDescription(r)}, nil
 }
 

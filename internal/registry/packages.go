@@ -141,29 +141,6 @@ func (r *Registry) ListAssets(ctx context.Context, ref RepoRef, format, namespac
 	return pv, as, err
 }
 
-// ProjectFiles returns what an index page shows of a package: its versions
-// and their assets, including versions that are not listed (the format
-// decides how to show each status). found is false when the repository has
-// no such package.
-func (r *Registry) ProjectFiles(ctx context.Context, ref RepoRef, format, namespace, name string) (p store.Package, versions []store.PackageVersion, assets []store.Asset, err error) {
-	k, _, err := r.packageKey(ctx, ref, format, namespace, name)
-	if err != nil {
-		return p, nil, nil, err
-	}
-	p, err = r.store.GetPackage(ctx, k)
-	if isErr(err, store.ErrNotFound) {
-		return p, nil, nil, NotFound("package", k.Name, "package %s not found in repository %s/%s", k.Name, ref.Domain, ref.Repository)
-	}
-	if err != nil {
-		return p, nil, nil, err
-	}
-	if versions, err = r.store.ListVersions(ctx, k); err != nil {
-		return p, nil, nil, err
-	}
-	assets, err = r.store.ListPackageAssets(ctx, k)
-	return p, versions, assets, err
-}
-
 // OpenedAsset is an asset ready to stream.
 type OpenedAsset struct {
 	Version store.PackageVersion

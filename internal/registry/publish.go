@@ -77,7 +77,7 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err != nil {
 		return PublishResult{}, err
 	}
-	if err := r.checkPublishAllowed(ctx, k); err != nil {
+	if err := r.checkPublishAllowed(ctx, req.Repo, k, f, version); err != nil {
 		return PublishResult{}, err
 	}
 
@@ -160,8 +160,10 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	return PublishResult{Version: v, Asset: stored}, err
 }
 
-// checkPublishAllowed applies the package's origin controls.
-func (r *Registry) checkPublishAllowed(ctx context.Context, k store.PackageKey) error {
+// checkPublishAllowed applies the package's origin controls: publish=BLOCK
+// refuses; with upstream=ALLOW, a version an upstream already has cannot be
+// published again here (it would shadow the upstream's files).
+func (r *Registry) checkPublishAllowed(ctx context.Context, ref RepoRef, k store.PackageKey, f Format, version string) error {
 	p, err := r.store.GetPackage(ctx, k)
 	if isErr(err, store.ErrNotFound) {
 		return nil
@@ -172,6 +174,28 @@ func (r *Registry) checkPublishAllowed(ctx context.Context, k store.PackageKey) 
 	if p.OriginPublish == Block {
 		return Forbidden("publishing %s to repository %s is blocked by its package origin controls (publish=BLOCK, usually because the package came from an upstream; this protects against dependency confusion). If this package really is yours, allow publishing with: aws codeartifact put-package-origin-configuration --domain %s --domain-owner %s --repository %s --format %s --package %s --restrictions publish=ALLOW,upstream=%s",
 			k.Name, k.Repository, k.DomainName, k.DomainOwner, k.Repository, k.Format, k.Name, p.OriginUpstream)
+	}
+	if p.OriginUpstream != Allow {
+		return nil
+	}
+	if _, err := r.store.GetVersion(ctx, store.VersionKey{PackageKey: k, Version: version}); err == nil {
+		return nil // the version is already here: adding a file to it is fine
+	}
+	view, err := r.view(ctx, ref, k, f, false)
+	if err != nil {
+		if IsKind(err, KindNotFound) {
+			return nil
+		}
+		// An upstream that cannot be asked must not block a publish of a
+		// package that is already allowed to take both.
+		r.log.Warn("could not check upstreams before a publish", "package", k.Name, "err", err)
+		return nil
+	}
+	for _, vf := range view.Files {
+		if f.CompareVersions(vf.Asset.Version, version) == 0 {
+			return Conflict("package-version", version, "version %s of %s already exists upstream (in %s); with upstream=ALLOW a version cannot be published over an upstream one. Publish a new version, or block upstream versions with: aws codeartifact put-package-origin-configuration --domain %s --repository %s --format %s --package %s --restrictions publish=ALLOW,upstream=BLOCK",
+				version, k.Name, vf.Source, k.DomainName, k.Repository, k.Format, k.Name)
+		}
 	}
 	return nil
 }

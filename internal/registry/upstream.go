@@ -170,9 +170,18 @@ func (r *Registry) PackageView(ctx context.Context, ref RepoRef, format, namespa
 	if err != nil {
 		return nil, err
 	}
+	return r.view(ctx, ref, k, f, true)
+}
+
+// view resolves k from ref; without own, the repository's own contents are
+// skipped (to ask "does an upstream have this?").
+func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f Format, own bool) (*View, error) {
 	order, err := r.searchOrder(ctx, ref)
 	if err != nil {
 		return nil, err
+	}
+	if !own {
+		order = order[1:]
 	}
 	view := &View{}
 	seen := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is everything `wharf serve` is told. Names follow the public
@@ -18,6 +19,11 @@ type Config struct {
 	RootSecretAccessKey string // WHARF_ROOT_SECRET_ACCESS_KEY
 	Region              string // --region, WHARF_REGION (used in ARNs)
 	LogLevel            string // --log-level, WHARF_LOG_LEVEL
+	// ExternalConnections maps connection names to the URLs they fetch
+	// from (--external-connections, WHARF_EXTERNAL_CONNECTIONS).
+	ExternalConnections map[string]string
+	UpstreamTTL         time.Duration // --upstream-ttl, WHARF_UPSTREAM_TTL
+	UpstreamTimeout     time.Duration // --upstream-timeout, WHARF_UPSTREAM_TIMEOUT
 }
 
 // DefaultListen is where wharf listens unless told otherwise.

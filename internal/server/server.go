@@ -21,6 +21,7 @@ import (
 	"github.com/wharfhq/wharf/internal/sigv4"
 	"github.com/wharfhq/wharf/internal/store"
 	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/upstream"
 )
 
 // Server is a configured, not yet listening, wharf.
@@ -72,6 +73,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return fail(err)
 	}
 	s.reg = registry.New(st, blobs, log, pypi.Format{})
+	up := upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, Timeout: cfg.UpstreamTimeout}, st, log)
+	if err := s.reg.UseUpstreams(up, cfg.ExternalConnections); err != nil {
+		return fail(err)
+	}
 	s.pypi = pypi.NewHandler(s.reg, log)
 	return s, nil
 }

@@ -91,10 +91,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var re *registry.Error
 	if errors.As(err, &re) {
 		status := map[registry.Kind]int{
-			registry.KindNotFound:   http.StatusNotFound,
-			registry.KindConflict:   http.StatusConflict,
-			registry.KindValidation: http.StatusBadRequest,
-			registry.KindForbidden:  http.StatusForbidden,
+			registry.KindNotFound:        http.StatusNotFound,
+			registry.KindConflict:        http.StatusConflict,
+			registry.KindValidation:      http.StatusBadRequest,
+			registry.KindForbidden:       http.StatusForbidden,
+			registry.KindUpstream:        http.StatusBadGateway,
+			registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
 		}[re.Kind]
 		httpError(w, status, re.Message)
 		return

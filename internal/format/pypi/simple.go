@@ -138,7 +138,7 @@ type pageFile struct {
 	CoreMetadata   any               `json:"core-metadata"`
 	Yanked         any               `json:"yanked"`
 	Size           int64             `json:"size"`
-	UploadTime     string            `json:"upload-time"`
+	UploadTime     string            `json:"upload-time,omitempty"`
 }
 
 func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, project string) {
@@ -150,12 +150,12 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref regist
 		redirect(w, r, strings.TrimSuffix(r.URL.Path, project+"/")+norm+"/")
 		return
 	}
-	_, versions, assets, err := h.reg.ProjectFiles(r.Context(), ref, "pypi", "", project)
+	view, err := h.reg.PackageView(r.Context(), ref, "pypi", "", project)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	files, shownVersions := projectFiles(versions, assets)
+	files, shownVersions := projectFiles(view.Files)
 	mt := negotiate(r.Header.Get("Accept"))
 	var buf bytes.Buffer
 	if mt == mediaJSON {
@@ -169,7 +169,11 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref regist
 	} else {
 		fmt.Fprintf(&buf, "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"%s\">\n    <title>Links for %s</title>\n  </head>\n  <body>\n    <h1>Links for %s</h1>\n", apiVersion, project, project)
 		for _, f := range files {
-			buf.WriteString("    <a href=\"" + html.EscapeString(f.URL) + "#sha256=" + f.Hashes["sha256"] + "\"")
+			href := f.URL
+			if sha := f.Hashes["sha256"]; sha != "" {
+				href += "#sha256=" + sha
+			}
+			buf.WriteString("    <a href=\"" + html.EscapeString(href) + "\"")
 			if f.RequiresPython != nil {
 				buf.WriteString(" data-requires-python=\"" + html.EscapeString(*f.RequiresPython) + "\"")
 			}
@@ -192,33 +196,37 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref regist
 // projectFiles decides what a project page shows: files of Published
 // versions; files of Unlisted versions as yanked, so only an exact pin
 // (==) installs them (PEP 592); nothing of Archived or Disposed versions.
-func projectFiles(versions []store.PackageVersion, assets []store.Asset) ([]pageFile, []string) {
-	status := map[string]string{}
-	for _, v := range versions {
-		status[v.Version] = v.Status
-	}
-	slices.SortFunc(assets, func(a, b store.Asset) int {
-		if c := CompareVersionStrings(a.Version, b.Version); c != 0 {
+// Files not yet ingested from an upstream advertise no core metadata: the
+// .metadata file exists only once wharf holds the wheel.
+func projectFiles(view []registry.ViewFile) ([]pageFile, []string) {
+	view = slices.Clone(view)
+	slices.SortFunc(view, func(a, b registry.ViewFile) int {
+		if c := CompareVersionStrings(a.Asset.Version, b.Asset.Version); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Name, b.Name)
+		return strings.Compare(a.Asset.Name, b.Asset.Name)
 	})
 	files := []pageFile{}
 	seen := map[string]bool{}
 	shown := []string{}
-	for _, a := range assets {
-		st := status[a.Version]
-		if !registry.Downloadable(st) {
+	for _, vf := range view {
+		a := vf.Asset
+		if !registry.Downloadable(vf.Status) {
 			continue
 		}
 		f := pageFile{
 			Filename:     a.Name,
 			URL:          pathEscape(a.Version) + "/" + pathEscape(a.Name),
-			Hashes:       map[string]string{"sha256": a.SHA256},
+			Hashes:       map[string]string{},
 			CoreMetadata: false,
 			Yanked:       false,
 			Size:         a.Size,
-			UploadTime:   a.CreatedAt.UTC().Format(uploadTimeStamp),
+		}
+		if a.SHA256 != "" {
+			f.Hashes["sha256"] = a.SHA256
+		}
+		if !a.CreatedAt.IsZero() {
+			f.UploadTime = a.CreatedAt.UTC().Format(uploadTimeStamp)
 		}
 		if rp, ok := a.Attributes[attrRequiresPython]; ok && rp != "" {
 			f.RequiresPython = &rp
@@ -229,7 +237,7 @@ func projectFiles(versions []store.PackageVersion, assets []store.Asset) ([]page
 		if reason, ok := a.Attributes[attrYanked]; ok {
 			f.Yanked = yankValue(reason)
 		}
-		if st == registry.StatusUnlisted {
+		if vf.Status == registry.StatusUnlisted {
 			f.Yanked = "unlisted: install with an exact pin (==" + a.Version + ")"
 		}
 		files = append(files, f)
@@ -263,7 +271,7 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request, ref registry.Repo
 	if asset, ok := strings.CutSuffix(filename, ".metadata"); ok {
 		obj, err = h.reg.OpenSidecar(r.Context(), ref, "pypi", "", project, version, asset, sidecarMetadata)
 	} else {
-		obj, err = h.reg.OpenAsset(r.Context(), ref, "pypi", "", project, version, filename)
+		obj, err = h.reg.FetchAsset(r.Context(), ref, "pypi", "", project, version, filename)
 	}
 	if err != nil {
 		h.fail(w, r, err)
