@@ -7,6 +7,7 @@ import (
 // RemoteFile is one file an external registry lists for a package, as the
 // format parsed it from the registry's index page.
 type RemoteFile struct {
+	Name     string // the package the file belongs to, normalized
 	Version  string // the format's normalized version
 	Filename string
 	URL      string // absolute

@@ -197,7 +197,9 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 			added := map[string]bool{}
 			for i := range files {
 				rf := files[i]
-				if seen[rf.Version] {
+				// An index page may list other projects' files; they must
+				// never be ingested under this package's name.
+				if seen[rf.Version] || rf.Name != k.Name {
 					continue
 				}
 				added[rf.Version] = true
