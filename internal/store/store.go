@@ -20,6 +20,8 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrNotEmpty: the record still has children (a domain with repositories).
 	ErrNotEmpty = errors.New("not empty")
+	// ErrRevisionMismatch: a compare-and-set found another revision.
+	ErrRevisionMismatch = errors.New("revision mismatch")
 	// ErrBadCursor: Page.After is not a cursor this backend handed out.
 	ErrBadCursor = errors.New("bad page cursor")
 )
@@ -114,6 +116,41 @@ type UpstreamPage struct {
 	Key       string // built by the caller (connection URL + package)
 	Body      []byte
 	FetchedAt time.Time
+}
+
+// PackageGroup is a domain's package group (CodeArtifact package groups).
+// Pattern is stored in its canonical form (e.g. "/pypi//requests$",
+// "/npm/scope/*", "/*"); the root group "/*" is created with its domain.
+type PackageGroup struct {
+	DomainOwner  string
+	DomainName   string
+	Pattern      string
+	Description  string
+	ContactInfo  string
+	Restrictions map[string]GroupRestriction // by type: PUBLISH, EXTERNAL_UPSTREAM, INTERNAL_UPSTREAM
+	CreatedAt    time.Time
+}
+
+// GroupRestriction is one origin restriction of a package group.
+type GroupRestriction struct {
+	Mode         string   // ALLOW | BLOCK | ALLOW_SPECIFIC_REPOSITORIES | INHERIT
+	Repositories []string // allowed repositories (ALLOW_SPECIFIC_REPOSITORIES)
+}
+
+// Policy is a resource policy (IAM JSON) on a domain or repository ARN.
+type Policy struct {
+	ResourceARN string
+	Document    string
+	Revision    string
+}
+
+// AccessKey is a principal's SigV4 key. Secret is stored as the caller
+// gives it (the server encrypts it at rest before storing).
+type AccessKey struct {
+	AccessKeyID string
+	Secret      string
+	Principal   string // ARN, e.g. arn:aws:iam::123456789012:user/ci
+	CreatedAt   time.Time
 }
 
 // Page asks for one page of a listing. After is the cursor returned with the
@@ -213,6 +250,47 @@ type Store interface {
 	// so every replica shares it and it survives restarts (stale-if-error).
 	GetUpstreamPage(ctx context.Context, key string) (UpstreamPage, error)
 	PutUpstreamPage(ctx context.Context, p UpstreamPage) error
+
+	// Version lifecycle. Orphans are the sha256 of blobs that no asset of
+	// the domain references any more after the change (for the caller to
+	// delete from the blob store).
+	//
+	// SetVersionStatus sets status, revision and UpdatedAt; a non-empty
+	// ifRevision must equal the current revision (ErrRevisionMismatch).
+	SetVersionStatus(ctx context.Context, k VersionKey, status, revision, ifRevision string, updatedAt time.Time) (PackageVersion, error)
+	// DisposeVersion deletes a version's assets and marks it Disposed.
+	DisposeVersion(ctx context.Context, k VersionKey, revision string, updatedAt time.Time) (orphans []string, err error)
+	// DeleteVersion removes a version and its assets; a package left with
+	// no versions remains (with its origin controls).
+	DeleteVersion(ctx context.Context, k VersionKey) (orphans []string, err error)
+	// DeletePackage removes a package with all its versions and assets.
+	DeletePackage(ctx context.Context, k PackageKey) (orphans []string, err error)
+
+	// Package groups, unique by (owner, domain, pattern); listed ordered by
+	// pattern. UpdatePackageGroup replaces Description, ContactInfo and
+	// Restrictions. Deleting a domain deletes its groups.
+	CreatePackageGroup(ctx context.Context, g PackageGroup) error // ErrExists; ErrNotFound without the domain
+	GetPackageGroup(ctx context.Context, owner, domain, pattern string) (PackageGroup, error)
+	UpdatePackageGroup(ctx context.Context, g PackageGroup) error
+	DeletePackageGroup(ctx context.Context, owner, domain, pattern string) error
+	ListPackageGroups(ctx context.Context, owner, domain string, page Page) ([]PackageGroup, string, error)
+
+	// Resource policies, by resource ARN. A non-empty ifRevision must equal
+	// the stored revision (ErrRevisionMismatch; ErrNotFound if none).
+	GetPolicy(ctx context.Context, resourceARN string) (Policy, error)
+	PutPolicy(ctx context.Context, p Policy, ifRevision string) error
+	DeletePolicy(ctx context.Context, resourceARN, ifRevision string) (Policy, error)
+
+	// Tags, by resource ARN: GetTags returns nil when there are none;
+	// SetTags adds or replaces add, then removes the keys in remove.
+	GetTags(ctx context.Context, resourceARN string) (map[string]string, error)
+	SetTags(ctx context.Context, resourceARN string, add map[string]string, remove []string) error
+
+	// Access keys of principals other than the root (which is configured).
+	CreateAccessKey(ctx context.Context, k AccessKey) error // ErrExists
+	GetAccessKey(ctx context.Context, accessKeyID string) (AccessKey, error)
+	ListAccessKeys(ctx context.Context) ([]AccessKey, error) // ordered by AccessKeyID
+	DeleteAccessKey(ctx context.Context, accessKeyID string) error
 
 	Close() error
 }

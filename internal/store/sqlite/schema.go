@@ -94,4 +94,37 @@ CREATE TABLE upstream_pages (
 	fetched_at INTEGER
 ) STRICT;
 `,
+	// 3: package groups, resource policies, tags and access keys.
+	`
+CREATE TABLE package_groups (
+	id           INTEGER PRIMARY KEY,
+	domain_id    INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
+	pattern      TEXT NOT NULL,
+	description  TEXT NOT NULL,
+	contact_info TEXT NOT NULL,
+	restrictions TEXT NOT NULL,
+	created_at   INTEGER,
+	UNIQUE (domain_id, pattern)
+) STRICT;
+
+CREATE TABLE policies (
+	resource_arn TEXT PRIMARY KEY,
+	document     TEXT NOT NULL,
+	revision     TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE tags (
+	resource_arn TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	value        TEXT NOT NULL,
+	PRIMARY KEY (resource_arn, key)
+) STRICT;
+
+CREATE TABLE access_keys (
+	access_key_id TEXT PRIMARY KEY,
+	secret        TEXT NOT NULL,
+	principal     TEXT NOT NULL,
+	created_at    INTEGER
+) STRICT;
+`,
 }

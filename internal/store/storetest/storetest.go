@@ -39,6 +39,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"RoundTripEmpty", testRoundTripEmpty},
 		{"UpstreamPages", testUpstreamPages},
+		{"VersionLifecycle", testVersionLifecycle},
+		{"PackageGroups", testPackageGroups},
+		{"PoliciesTagsKeys", testPoliciesTagsKeys},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
