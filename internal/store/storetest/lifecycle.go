@@ -79,7 +79,7 @@ func testPackageGroups(t *testing.T, s store.Store) {
 	domain(t, s, owner1, "d2")
 	g := store.PackageGroup{DomainOwner: d.Owner, DomainName: d.Name, Pattern: "/pypi//requests$", Description: "d", ContactInfo: "c",
 		Restrictions: map[string]store.GroupRestriction{"PUBLISH": {Mode: "BLOCK"}, "EXTERNAL_UPSTREAM": {Mode: "ALLOW_SPECIFIC_REPOSITORIES", Repositories: []string{"r1", "r2"}}},
-		CreatedAt: at(1)}
+		CreatedAt:    at(1)}
 	must(t, s.CreatePackageGroup(ctx, g))
 	wantErr(t, "CreatePackageGroup twice", s.CreatePackageGroup(ctx, g), store.ErrExists)
 	wantErr(t, "CreatePackageGroup without domain", s.CreatePackageGroup(ctx, store.PackageGroup{DomainOwner: owner1, DomainName: "nope", Pattern: "/*"}), store.ErrNotFound)
@@ -103,7 +103,9 @@ func testPackageGroups(t *testing.T, s store.Store) {
 	patterns = append(patterns, g.Pattern)
 	slices.Sort(patterns)
 	for _, limit := range []int{1, 2, 4, 100} {
-		all := pages(t, limit, func(p store.Page) ([]store.PackageGroup, string, error) { return s.ListPackageGroups(ctx, owner1, "d1", p) })
+		all := pages(t, limit, func(p store.Page) ([]store.PackageGroup, string, error) {
+			return s.ListPackageGroups(ctx, owner1, "d1", p)
+		})
 		var names []string
 		for _, x := range all {
 			names = append(names, x.Pattern)
