@@ -92,7 +92,19 @@ func (a *API) Implemented() []string {
 	return out
 }
 
+// operations maps operation names to implementations; each resource file
+// contributes its own map.
 func (a *API) operations() map[string]opFunc {
+	ops := map[string]opFunc{}
+	for _, part := range []map[string]opFunc{a.coreOps(), a.lifecycleOps(), a.groupOps(), a.policyOps()} {
+		for name, f := range part {
+			ops[name] = f
+		}
+	}
+	return ops
+}
+
+func (a *API) coreOps() map[string]opFunc {
 	return map[string]opFunc{
 		"CreateDomain":                   a.createDomain,
 		"DescribeDomain":                 a.describeDomain,
