@@ -14,6 +14,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/v1/", s.api)
+	mux.HandleFunc("GET "+TokenInfoPath, s.tokenInfo)
 	mux.HandleFunc("/", s.dataPlane)
 	return mux
 }

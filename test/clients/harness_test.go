@@ -75,9 +75,10 @@ type server struct {
 }
 
 type serverConfig struct {
-	DataDir string   // empty: a fresh temporary directory
-	ViaEnv  bool     // configure listen/data dir/public URL through WHARF_* instead of flags
-	Unset   []string // WHARF_* variables of the fixed identity to leave unset
+	DataDir string            // empty: a fresh temporary directory
+	ViaEnv  bool              // configure listen/data dir/public URL through WHARF_* instead of flags
+	Unset   []string          // WHARF_* variables of the fixed identity to leave unset
+	Env     map[string]string // more environment, e.g. WHARF_EXTERNAL_CONNECTIONS
 }
 
 // startServer starts `wharf serve` and waits until /healthz answers 200.
@@ -99,6 +100,9 @@ func startServer(t *testing.T, cfg serverConfig) *server {
 	}
 	for _, k := range cfg.Unset {
 		delete(env, k)
+	}
+	for k, v := range cfg.Env {
+		env[k] = v
 	}
 	args := []string{"serve"}
 	if cfg.ViaEnv {

@@ -1,0 +1,90 @@
+package doctor
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// UVEnvName is the <NAME> in UV_INDEX_<NAME>_USERNAME/_PASSWORD for an index
+// name: uv upper-cases ASCII letters and digits and replaces every other
+// character with '_' ("proximal-package-index" -> "PROXIMAL_PACKAGE_INDEX").
+func UVEnvName(index string) string {
+	var b strings.Builder
+	for _, r := range index {
+		switch {
+		case 'a' <= r && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// PoetryEnvName is the <NAME> in POETRY_HTTP_BASIC_<NAME>_USERNAME/_PASSWORD:
+// poetry upper-cases the source name and replaces '-' with '_', but keeps
+// dots, which no shell can put in a variable name.
+func PoetryEnvName(source string) string {
+	return strings.ReplaceAll(strings.ToUpper(source), "-", "_")
+}
+
+// target is what an index URL points at.
+type target struct {
+	kind                string // "wharf", "codeartifact" or "other"
+	base                string // wharf: the server's base URL (scheme, host, path prefix)
+	domain, owner, repo string
+	format              string
+	host                string
+}
+
+var (
+	wharfPath        = regexp.MustCompile(`^(.*?)/([a-z][a-z0-9-]{0,48}[a-z0-9])-([0-9]{12})/([a-z]+)/([A-Za-z0-9][A-Za-z0-9._-]{1,99})(/.*)?$`)
+	codeartifactHost = regexp.MustCompile(`^([a-z][a-z0-9-]{0,48}[a-z0-9])-([0-9]{12})\.d\.codeartifact\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
+	caPath           = regexp.MustCompile(`^/([a-z]+)/([A-Za-z0-9][A-Za-z0-9._-]{1,99})(/.*)?$`)
+)
+
+func parseTarget(raw string) target {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return target{kind: "other"}
+	}
+	t := target{kind: "other", host: u.Host}
+	if m := codeartifactHost.FindStringSubmatch(u.Hostname()); m != nil {
+		t.kind, t.domain, t.owner = "codeartifact", m[1], m[2]
+		if p := caPath.FindStringSubmatch(u.Path); p != nil {
+			t.format, t.repo = p[1], p[2]
+		}
+		return t
+	}
+	if m := wharfPath.FindStringSubmatch(u.Path); m != nil {
+		t.kind, t.domain, t.owner, t.format, t.repo = "wharf", m[2], m[3], m[4], m[5]
+		t.base = u.Scheme + "://" + u.Host + m[1]
+	}
+	return t
+}
+
+// splitURL separates the userinfo of an index URL textually: a token pasted
+// without percent-encoding can make the URL unparseable, and that is exactly
+// the case doctor must still explain. The last '@' ends the userinfo (index
+// URLs have none in their path).
+func splitURL(raw string) (clean, userinfo string, has bool) {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw, "", false
+	}
+	rest := raw[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw, "", false
+	}
+	return raw[:i+3] + rest[at+1:], rest[:at], true
+}
+
+// redact returns a URL without its userinfo, for output.
+func redact(raw string) string {
+	clean, _, _ := splitURL(raw)
+	return clean
+}
