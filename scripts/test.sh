@@ -40,6 +40,8 @@ command -v twine >/dev/null 2>&1 || missing+=(twine)
 debpy 'import setuptools' || missing+=(python3-setuptools)
 debpy 'import wheel' || missing+=(python3-wheel)
 debpy 'import flit_core' || missing+=(flit)
+# PostgreSQL's server binaries: internal/testenv/pgtest runs a throwaway server.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if AWS=$(aws_bin); then
 	PYDIR=$(dirname "$AWS")
 	[ -x "$PYDIR/pip" ] || [ -x "$PYDIR/pip3" ] || [ -x /usr/bin/pip3 ] || missing+=(python3-pip)
@@ -54,6 +56,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# versitygw: the S3 server internal/testenv/s3test starts for the S3 blob
+# store tests (they fail without it). Built from the Go module proxy, once.
+VGW_BIN="$(go env GOBIN)"
+VGW_BIN="${VGW_BIN:-$(go env GOPATH | cut -d: -f1)/bin}/versitygw"
+if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$VGW_BIN" ]; then
+	log "building versitygw v1.8.0 into $VGW_BIN (S3 server for the tests, about a minute)"
+	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+
 AWS=$(aws_bin) || { echo "no aws CLI found even after installing awscli" >&2; exit 1; }
 PYDIR=$(dirname "$AWS")
 PIP="$PYDIR/pip"
