@@ -380,7 +380,22 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		asset   store.Asset
 		version store.PackageVersion
 	}
-	res, err := r.upstream.Fetch(ctx, ns+"|"+rf.URL, rf.URL, func(ctx context.Context, body io.Reader) (any, error) {
+	hk := k
+	hk.Repository = holder
+	hv := store.VersionKey{PackageKey: hk, Version: rf.Version}
+	// Another replica may have ingested the file while this one waited.
+	recheck := func(ctx context.Context) (any, bool, error) {
+		a, err := r.store.GetAsset(ctx, hv, rf.Filename)
+		if isErr(err, store.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		v, err := r.store.GetVersion(ctx, hv)
+		return result{asset: a, version: v}, err == nil, err
+	}
+	res, err := r.upstream.Fetch(ctx, ns+"|"+rf.URL, rf.URL, recheck, func(ctx context.Context, body io.Reader) (any, error) {
 		sums := newMultiHash()
 		info, err := r.blobs.Put(ctx, ns, io.TeeReader(body, sums), rf.SHA256)
 		if errors.Is(err, blob.ErrDigestMismatch) {
@@ -412,10 +427,8 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 			insp.AssetAttributes[SidecarAttr(sc)] = si.SHA256
 		}
 		now := r.now().UTC()
-		hk := k
-		hk.Repository = holder
 		v := store.PackageVersion{
-			VersionKey: store.VersionKey{PackageKey: hk, Version: rf.Version}, DisplayVersion: rf.Version,
+			VersionKey: hv, DisplayVersion: rf.Version,
 			Status: StatusPublished, Revision: newRevision(), OriginType: "EXTERNAL",
 			OriginRepository: holder, OriginExternalConnection: connection,
 			Summary: insp.Summary, HomePage: insp.HomePage, SourceCodeRepository: insp.SourceCodeRepository,

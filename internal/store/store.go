@@ -292,5 +292,11 @@ type Store interface {
 	ListAccessKeys(ctx context.Context) ([]AccessKey, error) // ordered by AccessKeyID
 	DeleteAccessKey(ctx context.Context, accessKeyID string) error
 
+	// Lock takes a lock named key that every replica sharing this store
+	// respects, waiting until it is free or ctx ends; unlock releases it.
+	// It coalesces upstream fetches across replicas. SQLite serves one
+	// node, so its lock is process-local.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+
 	Close() error
 }

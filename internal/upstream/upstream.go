@@ -122,6 +122,16 @@ func (c *Client) Page(ctx context.Context, url, accept string, parse ParseFunc) 
 	ch := c.pages.DoChan(url, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout+c.cfg.Timeout)
 		defer cancel()
+		// singleflight coalesces this process; the store's lock coalesces
+		// replicas: whoever waited finds the page the holder just fetched.
+		unlock, err := c.store.Lock(fctx, "upstream-page:"+url)
+		if err != nil {
+			return Page{}, err
+		}
+		defer unlock()
+		if p, err := c.store.GetUpstreamPage(fctx, url); err == nil && c.now().Sub(p.FetchedAt) < c.cfg.TTL {
+			return Page{Body: p.Body, FetchedAt: p.FetchedAt}, nil
+		}
 		return c.fetchPage(fctx, url, accept, parse)
 	})
 	select {
@@ -181,13 +191,24 @@ func (c *Client) fetchPage(ctx context.Context, url, accept string, parse ParseF
 	return Page{Body: body, FetchedAt: now}, nil
 }
 
-// Fetch downloads url once for all concurrent callers with the same key and
-// hands the stream to keep (which stores it); every caller gets keep's
-// result. The download survives the departure of the caller that started it.
-func (c *Client) Fetch(ctx context.Context, key, url string, keep func(ctx context.Context, body io.Reader) (any, error)) (any, error) {
+// Fetch downloads url once for all concurrent callers with the same key,
+// on every replica sharing the store, and hands the stream to keep (which
+// stores it); every caller gets keep's result. Under the cross-replica lock,
+// recheck runs first and may return what another replica already stored.
+// The download survives the departure of the caller that started it.
+func (c *Client) Fetch(ctx context.Context, key, url string, recheck func(ctx context.Context) (any, bool, error),
+	keep func(ctx context.Context, body io.Reader) (any, error)) (any, error) {
 	ch := c.files.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.MaxFetch)
 		defer cancel()
+		unlock, err := c.store.Lock(fctx, "upstream-file:"+key)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if v, done, err := recheck(fctx); err != nil || done {
+			return v, err
+		}
 		req, err := http.NewRequestWithContext(fctx, http.MethodGet, url, nil)
 		if err != nil {
 			return nil, &Error{URL: url, Err: err}

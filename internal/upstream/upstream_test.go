@@ -70,6 +70,8 @@ func newClient(t *testing.T, cfg Config) *Client {
 	return New(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
+func notYet(context.Context) (any, bool, error) { return nil, false, nil }
+
 func identity(_, _ string, body []byte) ([]byte, error) { return body, nil }
 
 func TestPageCacheTTLAndStaleIfError(t *testing.T) {
@@ -169,7 +171,7 @@ func TestDepartedCallerDoesNotCancelFetch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Fetch(ctx, "k", up.URL+"/files/x.whl", func(_ context.Context, body io.Reader) (any, error) {
+		_, err := c.Fetch(ctx, "k", up.URL+"/files/x.whl", notYet, func(_ context.Context, body io.Reader) (any, error) {
 			b, err := io.ReadAll(body)
 			return string(b), err
 		})
@@ -185,7 +187,7 @@ func TestDepartedCallerDoesNotCancelFetch(t *testing.T) {
 	}
 	second := make(chan any, 1)
 	go func() {
-		v, err := c.Fetch(context.Background(), "k", up.URL+"/files/x.whl", func(context.Context, io.Reader) (any, error) {
+		v, err := c.Fetch(context.Background(), "k", up.URL+"/files/x.whl", notYet, func(context.Context, io.Reader) (any, error) {
 			return nil, errors.New("a second download must not start")
 		})
 		if err != nil {

@@ -26,8 +26,9 @@ import (
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
-	w *sql.DB // one connection, for writes
-	r *sql.DB // read-only pool
+	w              *sql.DB // one connection, for writes
+	r              *sql.DB // read-only pool
+	store.KeyLocks         // one node: process-local locks
 }
 
 var _ store.Store = (*Store)(nil)

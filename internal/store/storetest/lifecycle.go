@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/store"
 )
@@ -172,4 +174,42 @@ func testPoliciesTagsKeys(t *testing.T, s store.Store) {
 	wantErr(t, "DeleteAccessKey twice", s.DeleteAccessKey(ctx, "AKIAB"), store.ErrNotFound)
 	_, err = s.GetAccessKey(ctx, "AKIAB")
 	wantErr(t, "GetAccessKey deleted", err, store.ErrNotFound)
+}
+
+func testLock(t *testing.T, s store.Store) {
+	unlock, err := s.Lock(ctx, "fetch:a")
+	must(t, err)
+	// Another key is independent.
+	other, err := s.Lock(ctx, "fetch:b")
+	must(t, err)
+	other()
+	// The same key waits for the holder.
+	got := make(chan struct{})
+	go func() {
+		u, err := s.Lock(ctx, "fetch:a")
+		if err == nil {
+			u()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second Lock of a held key did not wait")
+	case <-time.After(200 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lock did not return after the holder unlocked")
+	}
+	// A waiter gives up when its context ends.
+	unlock, err = s.Lock(ctx, "fetch:a")
+	must(t, err)
+	defer unlock()
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(short, "fetch:a"); err == nil {
+		t.Fatal("Lock returned while the key was held")
+	}
 }

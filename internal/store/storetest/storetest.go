@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"VersionLifecycle", testVersionLifecycle},
 		{"PackageGroups", testPackageGroups},
 		{"PoliciesTagsKeys", testPoliciesTagsKeys},
+		{"Lock", testLock},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
