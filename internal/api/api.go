@@ -16,6 +16,7 @@ import (
 
 	"github.com/wharfhq/wharf/internal/api/model"
 	"github.com/wharfhq/wharf/internal/auth"
+	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/sigv4"
 )
@@ -27,6 +28,7 @@ type Config struct {
 	PublicURL string // base URL clients reach; endpoints are built under it
 	Tokens    *auth.Keyring
 	Verifier  *sigv4.Verifier
+	Authz     *policy.Authorizer // permission policies, checked on every operation
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -59,6 +61,9 @@ func New(reg *registry.Registry, cfg Config) (*API, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Authz == nil && reg != nil {
+		cfg.Authz = &policy.Authorizer{Store: reg.Store()}
 	}
 	a := &API{cfg: cfg, reg: reg, svc: svc, mux: http.NewServeMux()}
 	impl := a.operations()
@@ -155,6 +160,10 @@ func (a *API) handler(op *model.Operation, impl opFunc) http.Handler {
 		}
 		in, err := op.Bind(r)
 		if err != nil {
+			writeError(w, r, err, a.cfg.Log)
+			return
+		}
+		if err := a.authorize(r.Context(), op.Name, in, creds.Principal); err != nil {
 			writeError(w, r, err, a.cfg.Log)
 			return
 		}

@@ -61,7 +61,7 @@ func newAPI(t *testing.T) *client {
 	a, err := New(reg, Config{
 		AccountID: account, Region: "us-east-1", PublicURL: "http://wharf.example:8080/", Tokens: ring, Log: log,
 		Verifier: &sigv4.Verifier{Service: "codeartifact", Lookup: func(id string) (sigv4.Credentials, bool) {
-			return sigv4.Credentials{AccessKeyID: keyID, Secret: secret, Principal: "root"}, id == keyID
+			return sigv4.Credentials{AccessKeyID: keyID, Secret: secret, Principal: "arn:aws:iam::" + account + ":root"}, id == keyID
 		}},
 	})
 	if err != nil {

@@ -36,8 +36,15 @@ func (a *API) domainDescription(d registry.DomainInfo) domainDescription {
 }
 
 func (a *API) createDomain(ctx context.Context, c *call) (any, error) {
+	tags, err := parseTags(c.in.List("tags"))
+	if err != nil {
+		return nil, err
+	}
 	d, err := a.reg.CreateDomain(ctx, a.cfg.AccountID, c.in.String("domain"), c.in.String("encryptionKey"))
 	if err != nil {
+		return nil, err
+	}
+	if err := a.addTags(ctx, a.arn("domain/"+d.Name), tags); err != nil {
 		return nil, err
 	}
 	a.cfg.Log.Info("domain created", "domain", d.Name, "owner", d.Owner, "by", c.caller.Principal)
@@ -78,6 +85,7 @@ func (a *API) deleteDomain(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.forget(ctx, a.arn("domain/"+d.Name))
 	a.cfg.Log.Info("domain deleted", "domain", d.Name, "owner", d.Owner, "by", c.caller.Principal)
 	desc := a.domainDescription(d)
 	desc.Status = "Deleted"

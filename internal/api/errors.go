@@ -54,7 +54,15 @@ func toAPIError(err error) *apiError {
 			return &apiError{Code: "ValidationException", Status: http.StatusBadRequest, Message: re.Message, Reason: "FIELD_VALIDATION_FAILED"}
 		case registry.KindForbidden:
 			return &apiError{Code: "AccessDeniedException", Status: http.StatusForbidden, Message: re.Message}
+		case registry.KindGone:
+			// The version exists but its status forbids the request: the
+			// model lists ConflictException for GetPackageVersionAsset.
+			return &apiError{Code: "ConflictException", Status: http.StatusConflict, Message: re.Message, ResourceID: re.ResourceID, ResourceType: re.ResourceType}
 		}
+	}
+	if registry.Unavailable(err) {
+		return &apiError{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
+			Message: "wharf's storage (metadata database or blob store) is unreachable right now; retry in a few seconds"}
 	}
 	return &apiError{Code: "InternalServerException", Status: http.StatusInternalServerError, Message: "internal error; the server log has details"}
 }
@@ -76,6 +84,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("x-amzn-ErrorType", ae.Code)
+	if ae.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", registry.RetryAfterSeconds)
+	}
 	w.WriteHeader(ae.Status)
 	json.NewEncoder(w).Encode(body)
 }

@@ -74,9 +74,16 @@ func (a *API) createRepository(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := parseTags(c.in.List("tags"))
+	if err != nil {
+		return nil, err
+	}
 	r, err := a.reg.CreateRepository(ctx, owner, c.in.String("domain"), c.in.String("repository"),
 		c.in.String("description"), upstreamNames(c.in.List("upstreams")))
 	if err != nil {
+		return nil, err
+	}
+	if err := a.addTags(ctx, a.repositoryDescription(r).ARN, tags); err != nil {
 		return nil, err
 	}
 	a.cfg.Log.Info("repository created", "domain", r.DomainName, "repository", r.Name, "by", c.caller.Principal)
@@ -148,6 +155,7 @@ func (a *API) deleteRepository(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.forget(ctx, a.repositoryDescription(r).ARN)
 	a.cfg.Log.Info("repository deleted", "domain", r.DomainName, "repository", r.Name, "by", c.caller.Principal)
 	return map[string]any{"repository": a.repositoryDescription(r)}, nil
 }
@@ -179,7 +187,7 @@ func (a *API) disassociateExternalConnection(ctx context.Context, c *call) (any,
 }
 
 // servedFormats are the formats with a data plane in this build.
-var servedFormats = map[string]bool{"pypi": true}
+var servedFormats = map[string]bool{"pypi": true, "generic": true}
 
 func (a *API) getRepositoryEndpoint(ctx context.Context, c *call) (any, error) {
 	owner, err := a.owner(c)
@@ -191,7 +199,7 @@ func (a *API) getRepositoryEndpoint(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if !servedFormats[format] {
-		return nil, registry.Invalid("wharf does not serve the %s format yet; supported: pypi", format)
+		return nil, registry.Invalid("wharf does not serve the %s format yet; supported: pypi, generic", format)
 	}
 	return map[string]any{"repositoryEndpoint": RepositoryEndpoint(a.cfg.PublicURL, owner, domain, format, repo)}, nil
 }

@@ -240,6 +240,17 @@ var (
 // than "invalid token". When the mangled value still holds a good token, the
 // message says so: then the fix is certainly the one named.
 func (k *Keyring) check(tok string, s scope) (Claims, *Refusal) {
+	if c, ok := k.verified.Load(tok); ok {
+		return c.(Claims), nil
+	}
+	c, ref := k.checkAll(tok, s)
+	if ref == nil {
+		k.rememberVerified(tok, c)
+	}
+	return c, ref
+}
+
+func (k *Keyring) checkAll(tok string, s scope) (Claims, *Refusal) {
 	trimmed := strings.TrimSpace(tok)
 	if strings.HasPrefix(trimmed, "{") || strings.Contains(tok, "authorizationToken") || cliTextOutput(tok) != "" {
 		return Claims{}, k.cliOutput(tok, s)

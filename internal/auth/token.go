@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,7 +56,26 @@ type payload struct {
 // building a new one.
 type Keyring struct {
 	current string
-	keys    map[string][]byte
+	keys    map[string][]byte // never changes after NewKeyring
+
+	// verified remembers tokens that passed check: the same token arrives
+	// with every request of a client, and decoding and HMAC-verifying it
+	// each time was a tenth of serving a cached index page. Only the
+	// signature check is remembered (a pure function of the token and the
+	// fixed keys); expiry and scope are checked on every request.
+	verified  sync.Map // token -> Claims
+	nVerified atomic.Int64
+}
+
+// maxVerified bounds the verified-token memory (tokens are ~300 bytes).
+const maxVerified = 10000
+
+func (k *Keyring) rememberVerified(tok string, c Claims) {
+	if k.nVerified.Add(1) > maxVerified {
+		k.verified.Clear()
+		k.nVerified.Store(1)
+	}
+	k.verified.Store(tok, c)
 }
 
 // NewKeyring copies keys, so the caller may reuse or wipe its map.

@@ -17,6 +17,7 @@ Usage:
   wharf login --tool T --domain D --repository R
                           configure pip, twine, uv, poetry, pdm or npm for a repository
   wharf doctor            explain why pip, uv, poetry, pdm, twine or npm will be refused
+  wharf admin ...         create, list and delete access keys (wharf admin -h)
   wharf version           print the version
 `
 
@@ -35,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return login(args[1:], stdout, stderr)
 	case "doctor":
 		return doctorCmd(args[1:], stdout, stderr)
+	case "admin":
+		return admin(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "wharf", Version)
 		return 0

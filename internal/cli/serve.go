@@ -25,6 +25,8 @@ import (
 type fileConfig struct {
 	Listen              string            `toml:"listen"`
 	DataDir             string            `toml:"data_dir"`
+	Store               string            `toml:"store"`
+	Blob                string            `toml:"blob"`
 	PublicURL           string            `toml:"public_url"`
 	Region              string            `toml:"region"`
 	LogLevel            string            `toml:"log_level"`
@@ -52,7 +54,7 @@ func loadFileConfig(path string) (fileConfig, error) {
 			for _, e := range strict.Errors {
 				keys = append(keys, strings.Join(e.Key(), "."))
 			}
-			return fc, fmt.Errorf("configuration file %s: unknown keys %s; known keys: listen, data_dir, public_url, region, log_level, account_id, upstream_ttl, upstream_timeout, [external_connections]", path, strings.Join(keys, ", "))
+			return fc, fmt.Errorf("configuration file %s: unknown keys %s; known keys: listen, data_dir, store, blob, public_url, region, log_level, account_id, upstream_ttl, upstream_timeout, [external_connections]", path, strings.Join(keys, ", "))
 		}
 		return fc, fmt.Errorf("configuration file %s: %w", path, err)
 	}
@@ -134,6 +136,8 @@ func serve(args []string, stderr io.Writer) int {
 	fs.String("config", cfgFile, "TOML configuration file; flags and WHARF_* variables override it (WHARF_CONFIG)")
 	fs.StringVar(&cfg.Listen, "listen", setting("WHARF_LISTEN", fc.Listen, server.DefaultListen), "address to listen on (WHARF_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", setting("WHARF_DATA_DIR", fc.DataDir, server.DefaultDataDir()), "where metadata and files live (WHARF_DATA_DIR)")
+	fs.StringVar(&cfg.Store, "store", setting("WHARF_STORE", fc.Store, ""), "metadata store: sqlite:///path/wharf.db or postgres://user:pass@host/db (WHARF_STORE; default sqlite://<data-dir>/wharf.db)")
+	fs.StringVar(&cfg.Blob, "blob", setting("WHARF_BLOB", fc.Blob, ""), "blob store: file:///dir or s3://bucket?endpoint=URL&region=R&use_path_style=true (WHARF_BLOB; default file://<data-dir>/blobs; S3 credentials from WHARF_S3_ACCESS_KEY_ID/WHARF_S3_SECRET_ACCESS_KEY or the AWS chain)")
 	fs.StringVar(&cfg.PublicURL, "public-url", setting("WHARF_PUBLIC_URL", fc.PublicURL, ""), "base URL clients reach; endpoints are built under it (WHARF_PUBLIC_URL; default http://<listen>)")
 	fs.StringVar(&cfg.Region, "region", setting("WHARF_REGION", fc.Region, "us-east-1"), "region shown in ARNs (WHARF_REGION)")
 	fs.StringVar(&cfg.LogLevel, "log-level", setting("WHARF_LOG_LEVEL", fc.LogLevel, "info"), "debug, info, warn or error (WHARF_LOG_LEVEL)")
@@ -164,6 +168,7 @@ func serve(args []string, stderr io.Writer) int {
 	cfg.AccountID = setting("WHARF_ACCOUNT_ID", fc.AccountID, "")
 	cfg.RootAccessKeyID = os.Getenv("WHARF_ROOT_ACCESS_KEY_ID")
 	cfg.RootSecretAccessKey = os.Getenv("WHARF_ROOT_SECRET_ACCESS_KEY")
+	cfg.MasterKey = os.Getenv("WHARF_MASTER_KEY")
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(strings.ToLower(cfg.LogLevel))); err != nil {

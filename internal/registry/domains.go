@@ -25,6 +25,11 @@ func (r *Registry) CreateDomain(ctx context.Context, owner, name, encryptionKey 
 		}
 		return DomainInfo{}, err
 	}
+	// Every domain has the root package group, holding its default origin
+	// restrictions (ALLOW); groupTree recreates it if this write is lost.
+	if err := r.store.CreatePackageGroup(ctx, rootGroup(owner, name, d.CreatedAt)); err != nil && !isErr(err, store.ErrExists) {
+		return DomainInfo{}, err
+	}
 	return DomainInfo{Domain: d}, nil
 }
 

@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wharfhq/wharf/internal/store"
 )
 
 // Kind classifies a registry error so each plane can map it to its own
@@ -19,6 +21,10 @@ const (
 	// stand in (HTTP 502); KindUpstreamTimeout: it did not answer in time (504).
 	KindUpstream
 	KindUpstreamTimeout
+	// KindGone: the version exists but its status forbids downloads
+	// (Archived, Disposed, Unfinished); HTTP 410 on the data plane, so
+	// clients do not mistake it for a credentials or permission problem.
+	KindGone
 )
 
 // Error is a business-rule refusal. Message is written for a person: what
@@ -54,8 +60,26 @@ func Forbidden(format string, args ...any) *Error {
 	return newError(KindForbidden, "", "", format, args...)
 }
 
+// Gone refuses a download because of the version's status.
+func Gone(resType, resID, format string, args ...any) *Error {
+	return newError(KindGone, resType, resID, format, args...)
+}
+
 // IsKind reports whether err is a registry error of kind k.
 func IsKind(err error, k Kind) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Kind == k
 }
+
+// Unavailable reports whether err means the metadata or blob store is
+// unreachable for now; the planes answer 503 with Retry-After.
+func Unavailable(err error) bool {
+	var re *Error
+	if errors.As(err, &re) {
+		return false // a registry decision, however it was reached
+	}
+	return store.Unavailable(err)
+}
+
+// RetryAfterSeconds is what a 503 for an unavailable store advises.
+const RetryAfterSeconds = "5"

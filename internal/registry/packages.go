@@ -156,7 +156,7 @@ func (r *Registry) OpenAsset(ctx context.Context, ref RepoRef, format, namespace
 		return nil, err
 	}
 	if !Downloadable(pv.Status) {
-		return nil, Forbidden("version %s of %s is %s and cannot be downloaded; an administrator can restore it with `aws codeartifact update-package-versions-status --target-status Published`", pv.Version, pv.Name, pv.Status)
+		return nil, notDownloadable(ref, pv)
 	}
 	a, err := r.store.GetAsset(ctx, pv.VersionKey, assetName)
 	if isErr(err, store.ErrNotFound) {

@@ -37,6 +37,10 @@ type PublishRequest struct {
 	// visible: the format reads the file (archive metadata, client digests)
 	// and says what to record, or refuses with an error.
 	Inspect func(obj blob.Object) (Inspection, error)
+	// Unfinished keeps a new version Unfinished so more assets can follow
+	// (PublishPackageVersion's unfinished flag); a publish without it
+	// finishes an Unfinished version (see lifecycle.go).
+	Unfinished bool
 }
 
 // Inspection is what a format learned from a file it is about to publish.
@@ -73,11 +77,17 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err != nil {
 		return PublishResult{}, err
 	}
+	if err := checkPublish(ctx, k); err != nil {
+		return PublishResult{}, err
+	}
 	version, err := r.versionKey(ctx, k, f, req.Version)
 	if err != nil {
 		return PublishResult{}, err
 	}
 	if err := r.checkPublishAllowed(ctx, req.Repo, k, f, version); err != nil {
+		return PublishResult{}, err
+	}
+	if err := r.checkVersionAccepts(ctx, k, f, version, req.AssetName); err != nil {
 		return PublishResult{}, err
 	}
 
@@ -120,7 +130,7 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	pv := store.PackageVersion{
 		VersionKey:           store.VersionKey{PackageKey: k, Version: version},
 		DisplayVersion:       req.Version,
-		Status:               StatusPublished,
+		Status:               initialStatus(req),
 		Revision:             newRevision(),
 		OriginType:           "INTERNAL",
 		OriginRepository:     req.Repo.Repository,
@@ -147,6 +157,9 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if errors.Is(err, store.ErrExists) {
 		if stored.SHA256 == asset.SHA256 {
 			v, verr := r.store.GetVersion(ctx, pv.VersionKey)
+			if verr == nil {
+				v, verr = r.finish(ctx, v, req)
+			}
 			return PublishResult{Version: v, Asset: stored, Unchanged: true}, verr
 		}
 		return PublishResult{}, Conflict("asset", req.AssetName,
@@ -157,6 +170,9 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 		return PublishResult{}, err
 	}
 	v, err := r.store.GetVersion(ctx, pv.VersionKey)
+	if err == nil {
+		v, err = r.finish(ctx, v, req)
+	}
 	return PublishResult{Version: v, Asset: stored}, err
 }
 
@@ -164,6 +180,10 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 // refuses; with upstream=ALLOW, a version an upstream already has cannot be
 // published again here (it would shadow the upstream's files).
 func (r *Registry) checkPublishAllowed(ctx context.Context, ref RepoRef, k store.PackageKey, f Format, version string) error {
+	// The package's group adds its PUBLISH restriction to the checks below.
+	if err := r.groupAllowsPublish(ctx, ref, k); err != nil {
+		return err
+	}
 	p, err := r.store.GetPackage(ctx, k)
 	if isErr(err, store.ErrNotFound) {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
@@ -41,11 +42,16 @@ type Registry struct {
 	// External connections (see UseUpstreams); nil when disabled.
 	upstream       *upstream.Client
 	connectionURLs map[string]string
+
+	gens         *generations // see ViewGeneration
+	policiesOnce sync.Once
+	policies     *PolicyReader
 }
 
 // New assembles a registry from its stores and the formats it serves.
 func New(st store.Store, bl blob.Store, log *slog.Logger, formats ...Format) *Registry {
-	r := &Registry{store: st, blobs: bl, formats: map[string]Format{}, log: log, now: time.Now}
+	gens := &generations{}
+	r := &Registry{store: countingStore{st, gens}, gens: gens, blobs: bl, formats: map[string]Format{}, log: log, now: time.Now}
 	for _, f := range formats {
 		r.formats[f.Name()] = f
 	}

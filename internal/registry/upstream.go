@@ -159,6 +159,10 @@ type View struct {
 	// Stale names the upstreams that failed and were replaced by cached
 	// pages, or skipped because other sources answered.
 	Degraded []string
+	// Volatile: an external connection was consulted, so the view can
+	// change without a write here (its index page expires); a rendering of
+	// it must not be cached under ViewGeneration.
+	Volatile bool
 }
 
 // PackageView merges what the search order offers for a package. Each
@@ -183,11 +187,19 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 	if !own {
 		order = order[1:]
 	}
+	gate, err := r.upstreamGate(ctx, ref, k)
+	if err != nil {
+		return nil, err
+	}
 	view := &View{}
 	seen := map[string]bool{}
 	var upstreamErr error
 	for _, src := range order {
+		if !gate.allows(src) { // the package's group blocks this way in
+			continue
+		}
 		if src.connection != "" {
+			view.Volatile = true
 			files, err := r.remoteFiles(ctx, src, f, k)
 			if err != nil {
 				upstreamErr = err
@@ -252,7 +264,7 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 		if upstreamErr != nil {
 			return nil, upstreamErr
 		}
-		return nil, NotFound("package", k.Name, "package %s not found in repository %s/%s or its upstreams", k.Name, ref.Domain, ref.Repository)
+		return nil, NotFound("package", k.Name, "package %s not found in repository %s/%s or its upstreams%s", k.Name, ref.Domain, ref.Repository, gate.note())
 	}
 	if upstreamErr != nil {
 		r.log.Warn("serving a package page without an upstream that failed", "package", k.Name, "repository", ref.Repository, "err", upstreamErr)

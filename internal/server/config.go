@@ -13,10 +13,13 @@ import (
 type Config struct {
 	Listen              string // --listen, WHARF_LISTEN
 	DataDir             string // --data-dir, WHARF_DATA_DIR
+	Store               string // --store, WHARF_STORE: sqlite://PATH or postgres://...
+	Blob                string // --blob, WHARF_BLOB: file://DIR or s3://BUCKET?endpoint=...
 	PublicURL           string // --public-url, WHARF_PUBLIC_URL
 	AccountID           string // WHARF_ACCOUNT_ID
 	RootAccessKeyID     string // WHARF_ROOT_ACCESS_KEY_ID
 	RootSecretAccessKey string // WHARF_ROOT_SECRET_ACCESS_KEY
+	MasterKey           string // WHARF_MASTER_KEY: seals access keys' secrets; empty: <data-dir>/master.key
 	Region              string // --region, WHARF_REGION (used in ARNs)
 	LogLevel            string // --log-level, WHARF_LOG_LEVEL
 	// ExternalConnections maps connection names to the URLs they fetch

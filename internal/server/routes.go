@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
 )
 
@@ -15,12 +16,17 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/v1/", s.api)
 	mux.HandleFunc("GET "+TokenInfoPath, s.tokenInfo)
+	mux.HandleFunc(AccessKeysPath, s.accessKeys)
 	mux.HandleFunc("/", s.dataPlane)
 	return mux
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.store.GetSetting(r.Context(), settingAccountID); err != nil && s.cfg.AccountID == "" {
+	// The token key is always stored, so reading it proves the metadata
+	// store answers (a load balancer then routes around a cut-off replica).
+	if _, err := s.store.GetSetting(r.Context(), settingTokenKey); err != nil {
+		s.log.Warn("health check failed", "err", err)
+		w.Header().Set("Retry-After", registry.RetryAfterSeconds)
 		http.Error(w, "metadata store unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -36,7 +42,7 @@ var endpointPath = regexp.MustCompile(`^/([a-z][a-z0-9-]{0,48}[a-z0-9])-([0-9]{1
 // format. Credentials are checked before anything is looked up, so an
 // anonymous client learns nothing about what exists.
 func (s *Server) dataPlane(w http.ResponseWriter, r *http.Request) {
-	m := endpointPath.FindStringSubmatch(r.URL.Path)
+	m := matchEndpoint(r.URL.Path) // endpointPath, without the regexp
 	if m == nil {
 		http.Error(w, "not found: repository endpoints look like /{domain}-{owner}/{format}/{repository}/; get yours with `aws codeartifact get-repository-endpoint`", http.StatusNotFound)
 		return
@@ -54,11 +60,49 @@ func (s *Server) dataPlane(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
 		return
 	}
-	_ = claims
+	if !s.mayRead(w, r, claims.Principal, ref) {
+		return
+	}
+	r = r.WithContext(registry.WithPublishCheck(r.Context(), s.api.PublishCheck(claims.Principal)))
 	switch format {
 	case "pypi":
 		s.pypi.ServeRepo(w, r, ref, rest)
+	case "generic":
+		s.generic.ServeRepo(w, r, ref, rest)
 	default:
-		http.Error(w, fmt.Sprintf("wharf does not serve the %s format yet; supported: pypi", format), http.StatusNotFound)
+		http.Error(w, fmt.Sprintf("wharf does not serve the %s format yet; supported: pypi, generic", format), http.StatusNotFound)
 	}
+}
+
+// mayRead applies codeartifact:ReadFromRepository to downloads and index
+// pages (GET, HEAD); uploads are checked by the format, through Publish, for
+// codeartifact:PublishPackageVersion on the package they name. A refusal
+// is a 403 naming the principal, the permission and the resource.
+func (s *Server) mayRead(w http.ResponseWriter, r *http.Request, principal string, ref registry.RepoRef) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
+	}
+	req := policy.Request{Principal: principal, Action: "codeartifact:ReadFromRepository",
+		Resource: policy.RepositoryARN(s.cfg.Region, ref.Owner, ref.Domain, ref.Repository)}
+	d, err := s.authz.Authorize(r.Context(), req)
+	if err != nil {
+		if registry.Unavailable(err) {
+			s.log.Warn("storage unavailable", "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", registry.RetryAfterSeconds)
+			http.Error(w, "wharf's storage (metadata database or blob store) is unreachable right now; retry in a few seconds", http.StatusServiceUnavailable)
+			return false
+		}
+		s.log.Error("authorizing a data plane request", "err", err)
+		http.Error(w, "internal error; the server log has details", http.StatusInternalServerError)
+		return false
+	}
+	if d.Allowed {
+		return true
+	}
+	s.log.Warn("data plane read denied", "principal", principal, "resource", req.Resource, "reason", d.Reason, "client", r.RemoteAddr)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, "%s.\nReading needs codeartifact:ReadFromRepository on the repository: use a token of a key with read permissions, or ask the administrator to change the permissions policy.\n", policy.Denial(req, d))
+	return false
 }

@@ -10,17 +10,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/api"
 	"github.com/wharfhq/wharf/internal/auth"
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
+	"github.com/wharfhq/wharf/internal/format/generic"
 	"github.com/wharfhq/wharf/internal/format/pypi"
+	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
+	"github.com/wharfhq/wharf/internal/secrets"
 	"github.com/wharfhq/wharf/internal/sigv4"
 	"github.com/wharfhq/wharf/internal/store"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
 	"github.com/wharfhq/wharf/internal/upstream"
 )
 
@@ -34,8 +34,12 @@ type Server struct {
 	root      rootCredentials
 	accountID string
 	pypi      *pypi.Handler
+	generic   *generic.Handler
 	api       *api.API
 	ready     chan struct{}
+	secrets   *secrets.Box       // seals access keys' secrets at rest
+	verifier  *sigv4.Verifier    // SigV4 for the control plane and the admin endpoint
+	authz     *policy.Authorizer // permission policies, for both planes
 }
 
 // New opens the storage and prepares every component.
@@ -52,11 +56,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "wharf.db"))
+	st, err := openStore(ctx, cfg.storeURL())
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store: %w", err)
 	}
-	blobs, err := fsblob.New(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := openBlobs(ctx, cfg.blobURL())
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open blob store: %w", err)
@@ -72,12 +76,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.tokens, err = tokenKeyring(ctx, st); err != nil {
 		return fail(err)
 	}
-	s.reg = registry.New(st, blobs, log, pypi.Format{})
+	var masterKey string
+	if s.secrets, masterKey, err = openSecrets(cfg.DataDir, cfg.MasterKey); err != nil {
+		return fail(err)
+	}
+	log.Info("access key secrets are encrypted at rest", "master_key", masterKey)
+	if err := checkMasterKey(ctx, st, s.secrets); err != nil {
+		log.Error("access keys unusable", "err", err) // the root key still works: let the administrator in
+	}
+	s.reg = registry.New(st, blobs, log, pypi.Format{}, generic.Format{})
+	// Policies are read from memory, invalidated by writes (no I/O per request).
+	s.authz = &policy.Authorizer{Store: s.reg.PolicyReader()}
 	up := upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, Timeout: cfg.UpstreamTimeout}, st, log)
 	if err := s.reg.UseUpstreams(up, cfg.ExternalConnections); err != nil {
 		return fail(err)
 	}
 	s.pypi = pypi.NewHandler(s.reg, log)
+	s.generic = generic.NewHandler(s.reg, log)
 	return s, nil
 }
 
@@ -90,18 +105,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	publicURL := s.cfg.publicURL(ln.Addr())
 	rootARN := fmt.Sprintf("arn:aws:iam::%s:root", s.accountID)
-	verifier := &sigv4.Verifier{
-		Service: "codeartifact",
-		Lookup: func(id string) (sigv4.Credentials, bool) {
-			if id != s.root.AccessKeyID {
-				return sigv4.Credentials{}, false
-			}
-			return sigv4.Credentials{AccessKeyID: id, Secret: s.root.Secret, Principal: rootARN}, true
-		},
-	}
+	s.verifier = &sigv4.Verifier{Service: "codeartifact", Lookup: s.lookup(rootARN)}
 	s.api, err = api.New(s.reg, api.Config{
 		AccountID: s.accountID, Region: s.cfg.Region, PublicURL: publicURL,
-		Tokens: s.tokens, Verifier: verifier, Log: s.log,
+		Tokens: s.tokens, Verifier: s.verifier, Authz: s.authz, Log: s.log,
 	})
 	if err != nil {
 		return err
@@ -139,7 +146,7 @@ func (s *Server) Run(ctx context.Context) error {
 // the aws CLI at it. A generated secret is shown this once only.
 func (s *Server) announce(addr net.Addr, publicURL string) {
 	s.log.Info("wharf is listening", "listen", addr.String(), "public_url", publicURL)
-	s.log.Info("data", "dir", s.cfg.DataDir, "metadata", "sqlite://"+filepath.Join(s.cfg.DataDir, "wharf.db"), "blobs", "file://"+filepath.Join(s.cfg.DataDir, "blobs"))
+	s.log.Info("data", "dir", s.cfg.DataDir, "metadata", redactURL(s.cfg.storeURL()), "blobs", redactURL(s.cfg.blobURL()))
 	s.log.Info("account", "id", s.accountID, "root_access_key_id", s.root.AccessKeyID)
 	secretHint := "the secret you set in WHARF_ROOT_SECRET_ACCESS_KEY"
 	if s.root.File != "" {

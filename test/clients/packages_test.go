@@ -23,7 +23,7 @@ func TestPackageReadAPIs(t *testing.T) {
 	var desc struct {
 		PackageVersion struct {
 			Format, PackageName, DisplayName, Version, Summary, Status, Revision string
-			Origin                                                             struct {
+			Origin                                                               struct {
 				OriginType       string `json:"originType"`
 				DomainEntryPoint map[string]string
 			}

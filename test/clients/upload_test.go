@@ -122,6 +122,10 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	if _, err := pw.Write(full[:half]); err != nil {
 		t.Fatal(err)
 	}
+	// The first half has left the client, but the server may not have
+	// accepted the connection yet (it can sit in the kernel's backlog on a
+	// loaded machine, and a closing listener resets those); give it time.
+	time.Sleep(500 * time.Millisecond)
 	srv.stopped = true
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

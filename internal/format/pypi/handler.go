@@ -17,10 +17,11 @@ type Handler struct {
 	log *slog.Logger
 	// MaxUploadBytes bounds one uploaded file (AWS: 5 GB per asset).
 	MaxUploadBytes int64
+	pages          *pageCache // rendered project pages (pagecache.go)
 }
 
 func NewHandler(reg *registry.Registry, log *slog.Logger) *Handler {
-	return &Handler{reg: reg, log: log, MaxUploadBytes: 5 << 30}
+	return &Handler{reg: reg, log: log, MaxUploadBytes: 5 << 30, pages: newPageCache(pageCacheBytes)}
 }
 
 // ServeRepo answers a request for repository ref; rest is the path after
@@ -95,6 +96,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 			registry.KindConflict:        http.StatusConflict,
 			registry.KindValidation:      http.StatusBadRequest,
 			registry.KindForbidden:       http.StatusForbidden,
+			registry.KindGone:            http.StatusGone,
 			registry.KindUpstream:        http.StatusBadGateway,
 			registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
 		}[re.Kind]
@@ -103,6 +105,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, ErrInvalid) {
 		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if registry.Unavailable(err) {
+		h.log.Warn("storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", registry.RetryAfterSeconds)
+		httpError(w, http.StatusServiceUnavailable, "wharf's storage (metadata database or blob store) is unreachable right now; retry in a few seconds")
 		return
 	}
 	h.log.Error("pypi request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -1,0 +1,991 @@
+// Command harness runs wharf and its references side by side on loopback,
+// loads the same data into each, drives them with wrk and prints a table of
+// ratios measured in one run. bench/run.sh installs what it needs and calls
+// it; see bench/README.md.
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wharfhq/wharf/internal/client"
+)
+
+const (
+	accountID  = "123456789012"
+	rootKeyID  = "AKIAWHARFBENCH000001"
+	rootSecret = "wharfBenchSecretAccessKey000000000000000"
+	domain     = "bench"
+	repo       = "bench"
+	project    = "bench-project"
+	bigProject = "bench-big"
+	versions   = 150
+
+	acceptJSON = "application/vnd.pypi.simple.v1+json"
+	acceptHTML = "text/html"
+)
+
+var (
+	wharfBin   = flag.String("wharf", "", "the wharf binary")
+	ceilingBin = flag.String("ceiling", "", "the stack-ceiling binary (bench/ceiling)")
+	workDir    = flag.String("work", "", "scratch directory (default: a new temporary one, removed at the end)")
+	duration   = flag.Duration("duration", 10*time.Second, "length of one wrk run")
+	rounds     = flag.Int("rounds", 3, "rounds; the table shows medians")
+	conns      = flag.Int("conns", 32, "connections for the page workloads")
+	threads    = flag.Int("threads", 2, "wrk threads")
+	bigMiB     = flag.Int("big-mib", 64, "size of the download workload's file in MiB")
+	pypiSrc    = flag.String("pypiserver-src", os.Getenv("PYPISERVER_SRC"), "a pypiserver source tree (the directory holding pypiserver/); empty: leave pypiserver out")
+	wharfEnv   = flag.String("wharf-env", os.Getenv("BENCH_WHARF_ENV"), "extra environment for wharf, space-separated KEY=VALUE (e.g. to select PostgreSQL + S3 once serve supports them)")
+	wharfLabel = flag.String("wharf-label", envOr("BENCH_WHARF_LABEL", "wharf (SQLite + fs)"), "how the table names this wharf")
+	only       = flag.String("only", "", "comma-separated workloads to run (json,html,gzip,download); empty: all")
+	pprofOut   = flag.String("cpuprofile", "", "after the rounds, record a CPU profile of wharf under the JSON workload into this file (needs WHARF_PPROF support in wharf)")
+	markdown   = flag.String("markdown", "", "also write the result table (Markdown) to this file")
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	if *wharfBin == "" || *ceilingBin == "" {
+		log.Fatal("-wharf and -ceiling are required (bench/run.sh builds them)")
+	}
+	h := &harness{}
+	defer h.stopAll()
+	if err := h.run(); err != nil {
+		h.stopAll()
+		log.Fatal(err)
+	}
+}
+
+type harness struct {
+	dir       string
+	procs     []*exec.Cmd
+	auth      string // Authorization header value, the same for every server
+	wharf     endpoint
+	ceiling   endpoint
+	nginx     endpoint
+	pypi      endpoint // zero when pypiserver is left out
+	wharfPID  int
+	pprofAddr string
+	uploadURL string
+	bigSize   int64
+}
+
+// endpoint is one server's URLs for the workloads.
+type endpoint struct {
+	name     string
+	pgid     int    // process group, for CPU accounting
+	page     string // project page (Accept decides JSON or HTML)
+	jsonPage string // where Accept is not used (nginx): the JSON page
+	htmlPage string
+	download string
+}
+
+func (h *harness) run() error {
+	var err error
+	h.dir = *workDir
+	if h.dir == "" {
+		if h.dir, err = os.MkdirTemp("", "wharf-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(h.dir)
+	} else if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		return err
+	}
+	log.Printf("scratch directory %s", h.dir)
+	if err := h.startWharf(); err != nil {
+		return err
+	}
+	if err := h.load(); err != nil {
+		return err
+	}
+	if err := h.startCeiling(); err != nil {
+		return err
+	}
+	if err := h.startNginx(); err != nil {
+		return err
+	}
+	if *pypiSrc != "" {
+		if err := h.startPypiserver(); err != nil {
+			log.Printf("pypiserver left out: %v", err)
+			h.pypi = endpoint{}
+		}
+	} else {
+		log.Printf("pypiserver left out: no source tree (set PYPISERVER_SRC)")
+	}
+	if err := h.verify(); err != nil {
+		return err
+	}
+	res := h.measure()
+	table := h.table(res)
+	fmt.Println()
+	fmt.Print(table)
+	if *markdown != "" {
+		if err := os.WriteFile(*markdown, []byte(table), 0o644); err != nil {
+			return err
+		}
+	}
+	if *pprofOut != "" {
+		return h.profile()
+	}
+	return nil
+}
+
+// ------------------------------------------------------------ processes
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func (h *harness) start(name string, env []string, bin string, args ...string) (*exec.Cmd, error) {
+	logf, err := os.Create(filepath.Join(h.dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	h.procs = append(h.procs, cmd)
+	return cmd, nil
+}
+
+func (h *harness) stopAll() {
+	for _, c := range h.procs {
+		if c.Process != nil {
+			syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
+		}
+	}
+	for _, c := range h.procs {
+		done := make(chan struct{})
+		go func() { c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		}
+	}
+	h.procs = nil
+}
+
+func waitHTTP(url string, header http.Header) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest("GET", url, nil)
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer within 30s", url)
+}
+
+// ------------------------------------------------------------ wharf + data
+
+func (h *harness) startWharf() error {
+	addr := freeAddr()
+	env := []string{
+		"WHARF_ACCOUNT_ID=" + accountID,
+		"WHARF_ROOT_ACCESS_KEY_ID=" + rootKeyID,
+		"WHARF_ROOT_SECRET_ACCESS_KEY=" + rootSecret,
+		"WHARF_LOG_LEVEL=warn",
+	}
+	if *pprofOut != "" {
+		h.pprofAddr = freeAddr()
+		env = append(env, "WHARF_PPROF="+h.pprofAddr)
+	}
+	env = append(env, strings.Fields(*wharfEnv)...)
+	cmd, err := h.start("wharf", env, *wharfBin, "serve", "--listen", addr, "--data-dir", filepath.Join(h.dir, "wharf-data"))
+	if err != nil {
+		return err
+	}
+	h.wharfPID = cmd.Process.Pid
+	base := "http://" + addr
+	if err := waitHTTP(base+"/healthz", nil); err != nil {
+		return err
+	}
+	ep := fmt.Sprintf("%s/%s-%s/pypi/%s/", base, domain, accountID, repo)
+	h.uploadURL = ep
+	h.wharf = endpoint{name: *wharfLabel,
+		page:     ep + "simple/" + project + "/",
+		download: ep + "simple/" + bigProject + "/1.0/" + bigWheelName(),
+	}
+	h.wharf.jsonPage, h.wharf.htmlPage = h.wharf.page, h.wharf.page
+	h.wharf.pgid = cmd.Process.Pid
+	log.Printf("wharf listening on %s (pid %d)", addr, h.wharfPID)
+
+	ctx := context.Background()
+	os.Setenv("AWS_ACCESS_KEY_ID", rootKeyID)
+	os.Setenv("AWS_SECRET_ACCESS_KEY", rootSecret)
+	os.Setenv("AWS_CONFIG_FILE", filepath.Join(h.dir, "no-aws-config"))
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(h.dir, "no-aws-credentials"))
+	c, err := client.New(ctx, client.Options{Endpoint: base, Region: "us-east-1"})
+	if err != nil {
+		return err
+	}
+	if err := c.Do(ctx, "POST", "/v1/domain", url.Values{"domain": {domain}}, nil); err != nil {
+		return fmt.Errorf("CreateDomain: %w", err)
+	}
+	if err := c.Do(ctx, "POST", "/v1/repository", url.Values{"domain": {domain}, "repository": {repo}}, nil); err != nil {
+		return fmt.Errorf("CreateRepository: %w", err)
+	}
+	tok, err := c.GetAuthorizationToken(ctx, domain, accountID, 12*time.Hour)
+	if err != nil {
+		return err
+	}
+	h.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte("aws:"+tok.Value))
+	return nil
+}
+
+type wheel struct {
+	version, filename, path string
+}
+
+func wheelName(project, version string) string {
+	return strings.ReplaceAll(project, "-", "_") + "-" + version + "-py3-none-any.whl"
+}
+
+func bigWheelName() string { return wheelName(bigProject, "1.0") }
+
+// writeWheel writes a valid wheel; payload bytes of incompressible data are
+// stored uncompressed (the download workload's large file).
+func writeWheel(path, project, version string, payload int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	under := strings.ReplaceAll(project, "-", "_")
+	di := under + "-" + version + ".dist-info"
+	zw := zip.NewWriter(f)
+	add := func(name, body string) {
+		w, _ := zw.Create(name)
+		io.WriteString(w, body)
+	}
+	add(under+"/__init__.py", "VERSION = "+strconv.Quote(version)+"\n")
+	if payload > 0 {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: under + "/data.bin", Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		rng := rand.NewChaCha8([32]byte{1})
+		if _, err := io.CopyN(w, rng, payload); err != nil {
+			return err
+		}
+	}
+	add(di+"/METADATA", fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: benchmark project\nRequires-Python: >=3.8\nRequires-Dist: requests>=2\n\n", project, version))
+	add(di+"/WHEEL", "Wheel-Version: 1.0\nGenerator: wharf-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+	add(di+"/RECORD", "")
+	return zw.Close()
+}
+
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	s := sha256.New()
+	if _, err := io.Copy(s, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(s.Sum(nil)), nil
+}
+
+// upload sends a wheel through wharf's upload API, as twine does.
+func (h *harness) upload(project string, w wheel) error {
+	sha, err := sha256File(w.path)
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		for _, f := range [][2]string{{":action", "file_upload"}, {"protocol_version", "1"}, {"name", project},
+			{"version", w.version}, {"filetype", "bdist_wheel"}, {"pyversion", "py3"}, {"metadata_version", "2.1"},
+			{"requires_python", ">=3.8"}, {"sha256_digest", sha}} {
+			mw.WriteField(f[0], f[1])
+		}
+		part, _ := mw.CreateFormFile("content", w.filename)
+		f, err := os.Open(w.path)
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		defer f.Close()
+		if _, err := io.Copy(part, f); err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		pw.CloseWithError(mw.Close())
+	}()
+	req, _ := http.NewRequest("POST", h.uploadURL, pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", h.auth)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("upload %s: %s: %s", w.filename, resp.Status, body)
+	}
+	return nil
+}
+
+// load builds the 150-version project and the large file, uploads them to
+// wharf, and lays out the same bytes for nginx, the ceiling and pypiserver.
+func (h *harness) load() error {
+	root := filepath.Join(h.dir, "www")
+	pdir := filepath.Join(root, "simple", project)
+	pkgs := filepath.Join(h.dir, "pypiserver-packages")
+	for _, d := range []string{pdir, pkgs} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	var wheels []wheel
+	for i := range versions {
+		v := fmt.Sprintf("1.%d.%d", i/10, i%10)
+		w := wheel{version: v, filename: wheelName(project, v)}
+		if err := os.MkdirAll(filepath.Join(pdir, v), 0o755); err != nil {
+			return err
+		}
+		w.path = filepath.Join(pdir, v, w.filename)
+		if err := writeWheel(w.path, project, v, 0); err != nil {
+			return err
+		}
+		if err := os.Link(w.path, filepath.Join(pkgs, w.filename)); err != nil {
+			return err
+		}
+		wheels = append(wheels, w)
+	}
+	big := wheel{version: "1.0", filename: bigWheelName()}
+	bdir := filepath.Join(root, "simple", bigProject, "1.0")
+	if err := os.MkdirAll(bdir, 0o755); err != nil {
+		return err
+	}
+	big.path = filepath.Join(bdir, big.filename)
+	if err := writeWheel(big.path, bigProject, "1.0", int64(*bigMiB)<<20-4096); err != nil {
+		return err
+	}
+	st, _ := os.Stat(big.path)
+	h.bigSize = st.Size()
+
+	// Upload with a few workers; versions arrive out of order, as in life.
+	jobs := make(chan wheel)
+	errs := make(chan error, len(wheels))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range jobs {
+				errs <- h.upload(project, w)
+			}
+		}()
+	}
+	for _, w := range wheels {
+		jobs <- w
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := h.upload(bigProject, big); err != nil {
+		return err
+	}
+	log.Printf("uploaded %d wheels and a %.1f MiB wheel to wharf in %s", len(wheels), float64(h.bigSize)/(1<<20), time.Since(start).Round(time.Millisecond))
+
+	// The static servers get exactly the bytes wharf renders.
+	for _, p := range []struct{ accept, file string }{{acceptJSON, "index.json"}, {acceptHTML, "index.html"}} {
+		body, _, err := h.get(h.wharf.page, p.accept, false)
+		if err != nil {
+			return err
+		}
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(pdir, p.file), body, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(pdir, p.file+".gz"), gz.Bytes(), 0o644); err != nil {
+			return err
+		}
+		log.Printf("%s: %d bytes, %d gzipped", p.file, len(body), gz.Len())
+	}
+	return nil
+}
+
+var plainClient = &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: time.Minute}
+
+// get fetches a page as a client would; gzip asks for compression and
+// returns the decompressed bytes with the encoding seen.
+func (h *harness) get(u, accept string, gz bool) ([]byte, string, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", h.auth)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	resp, err := plainClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.StatusCode != 200 {
+		return nil, "", fmt.Errorf("GET %s: %s: %.300s", u, resp.Status, body)
+	}
+	enc := resp.Header.Get("Content-Encoding")
+	if enc == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, enc, err
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return nil, enc, err
+		}
+	}
+	return body, enc, nil
+}
+
+// ------------------------------------------------------------ references
+
+func (h *harness) startCeiling() error {
+	addr := freeAddr()
+	pdir := filepath.Join(h.dir, "www", "simple", project)
+	big := filepath.Join(h.dir, "www", "simple", bigProject, "1.0", bigWheelName())
+	cmd, err := h.start("ceiling", nil, *ceilingBin, "-listen", addr, "-auth", h.auth, "-pages", pdir, "-file", big)
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	h.ceiling = endpoint{name: "stack ceiling (net/http)", pgid: cmd.Process.Pid, page: base + "/simple/" + project + "/",
+		download: base + "/simple/" + bigProject + "/1.0/" + bigWheelName()}
+	h.ceiling.jsonPage, h.ceiling.htmlPage = h.ceiling.page, h.ceiling.page
+	return waitHTTP(base+"/", nil)
+}
+
+const nginxConf = `user root;
+worker_processes %d;
+daemon off;
+pid %[2]s/nginx.pid;
+error_log %[2]s/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path %[2]s/tmp-body;
+    proxy_temp_path %[2]s/tmp-proxy;
+    fastcgi_temp_path %[2]s/tmp-fastcgi;
+    uwsgi_temp_path %[2]s/tmp-uwsgi;
+    scgi_temp_path %[2]s/tmp-scgi;
+    types {
+        application/vnd.pypi.simple.v1+json json;
+        text/html html;
+        application/octet-stream whl;
+    }
+    default_type application/octet-stream;
+    server {
+        listen %[3]s;
+        root %[4]s;
+        gzip_static on;
+        location / {
+            if ($http_authorization != "%[5]s") { return 401; }
+        }
+    }
+}
+`
+
+func (h *harness) startNginx() error {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
+			return fmt.Errorf("nginx not found (apt-get install nginx-light)")
+		}
+		nginx = "/usr/sbin/nginx"
+	}
+	prefix := filepath.Join(h.dir, "nginx")
+	if err := os.MkdirAll(prefix, 0o755); err != nil {
+		return err
+	}
+	addr := freeAddr()
+	conf := fmt.Sprintf(nginxConf, 2, prefix, addr, filepath.Join(h.dir, "www"), h.auth)
+	if err := os.WriteFile(filepath.Join(prefix, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		return err
+	}
+	cmd, err := h.start("nginx", nil, nginx, "-p", prefix, "-e", filepath.Join(prefix, "error.log"), "-c", filepath.Join(prefix, "nginx.conf"))
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	h.nginx = endpoint{name: "nginx (static, sendfile)", pgid: cmd.Process.Pid,
+		jsonPage: base + "/simple/" + project + "/index.json",
+		htmlPage: base + "/simple/" + project + "/index.html",
+		download: base + "/simple/" + bigProject + "/1.0/" + bigWheelName()}
+	return waitHTTP(base+"/", nil)
+}
+
+func (h *harness) startPypiserver() error {
+	src, err := filepath.Abs(*pypiSrc)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(src, "pypiserver", "__main__.py")); err != nil {
+		return fmt.Errorf("%s holds no pypiserver/ package", src)
+	}
+	addr := freeAddr()
+	host, port, _ := net.SplitHostPort(addr)
+	// --welcome is passed because Debian's importlib_resources (5.x) cannot
+	// locate the default one in a source tree.
+	cmd, err := h.start("pypiserver", []string{"PYTHONPATH=" + src}, "/usr/bin/python3", "-m", "pypiserver", "run",
+		"-i", host, "-p", port, "-a", ".", "-P", ".", "--welcome", filepath.Join(src, "pypiserver", "welcome.html"),
+		"--server", "gunicorn", filepath.Join(h.dir, "pypiserver-packages"))
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	h.pypi = endpoint{name: "pypiserver (gunicorn)", pgid: cmd.Process.Pid, page: base + "/simple/" + project + "/"}
+	h.pypi.htmlPage = h.pypi.page
+	return waitHTTP(base+"/", nil)
+}
+
+// verify checks every server answers each workload with the same bytes.
+func (h *harness) verify() error {
+	want := map[string][]byte{}
+	for _, ep := range []endpoint{h.wharf, h.ceiling, h.nginx} {
+		for _, c := range []struct {
+			kind, url, accept string
+			gz                bool
+		}{{"json", ep.jsonPage, acceptJSON, false}, {"html", ep.htmlPage, acceptHTML, false}, {"json", ep.jsonPage, acceptJSON, true}} {
+			body, enc, err := h.get(c.url, c.accept, c.gz)
+			if err != nil {
+				return fmt.Errorf("%s: %w", ep.name, err)
+			}
+			if c.gz && enc != "gzip" {
+				log.Printf("note: %s answers Accept-Encoding: gzip uncompressed", ep.name)
+			}
+			if want[c.kind] == nil {
+				want[c.kind] = body
+			} else if !bytes.Equal(want[c.kind], body) {
+				return fmt.Errorf("%s serves a different %s page than wharf", ep.name, c.kind)
+			}
+		}
+		resp, err := h.do(ep.download)
+		if err != nil {
+			return fmt.Errorf("%s download: %w", ep.name, err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || n != h.bigSize {
+			return fmt.Errorf("%s download: %s, %d bytes, want %d", ep.name, resp.Status, n, h.bigSize)
+		}
+	}
+	if h.pypi.page != "" {
+		body, _, err := h.get(h.pypi.page, acceptHTML, false)
+		if err != nil {
+			return fmt.Errorf("pypiserver: %w", err)
+		}
+		if n := bytes.Count(body, []byte(".whl")); n < versions {
+			return fmt.Errorf("pypiserver lists %d wheels, want %d", n, versions)
+		}
+	}
+	log.Printf("all servers answer with the same bytes")
+	return nil
+}
+
+func (h *harness) do(u string) (*http.Response, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", h.auth)
+	return plainClient.Do(req)
+}
+
+// ------------------------------------------------------------ measuring
+
+type workload struct {
+	key, title string
+	accept     string
+	gzip       bool
+	conns      int
+	download   bool
+	url        func(endpoint) string
+}
+
+func workloads() []workload {
+	all := []workload{
+		{key: "json", title: "PEP 691 JSON page, 150 versions", accept: acceptJSON, conns: *conns, url: func(e endpoint) string { return e.jsonPage }},
+		{key: "html", title: "PEP 503 HTML page, 150 versions", accept: acceptHTML, conns: *conns, url: func(e endpoint) string { return e.htmlPage }},
+		{key: "gzip", title: "JSON page, Accept-Encoding: gzip", accept: acceptJSON, gzip: true, conns: *conns, url: func(e endpoint) string { return e.jsonPage }},
+		{key: "download", title: fmt.Sprintf("%d MiB download, 4 connections", *bigMiB), conns: 4, download: true, url: func(e endpoint) string { return e.download }},
+	}
+	if *only == "" {
+		return all
+	}
+	var out []workload
+	for _, w := range all {
+		if slices.Contains(strings.Split(*only, ","), w.key) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+type wrkResult struct {
+	rps       float64
+	bytesSec  float64
+	requests  float64
+	cpuPerReq time.Duration // server CPU (user+system, all its processes) per request
+	errors    string
+}
+
+var (
+	reRPS    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	reReqs   = regexp.MustCompile(`(\d+) requests in`)
+	reXfer   = regexp.MustCompile(`Transfer/sec:\s+([0-9.]+)([KMGT]?B)`)
+	reNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	reSock   = regexp.MustCompile(`Socket errors: .*`)
+)
+
+func (h *harness) wrk(w workload, ep endpoint, timeout time.Duration) (wrkResult, error) {
+	u := w.url(ep)
+	cpu0 := groupCPU(ep.pgid)
+	args := []string{"-t", strconv.Itoa(min(*threads, w.conns)), "-c", strconv.Itoa(w.conns), "-d", duration.String(),
+		"--timeout", timeout.String(), "-H", "Authorization: " + h.auth}
+	if w.accept != "" {
+		args = append(args, "-H", "Accept: "+w.accept)
+	}
+	if w.gzip {
+		args = append(args, "-H", "Accept-Encoding: gzip")
+	}
+	out, err := exec.Command("wrk", append(args, u)...).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk %s: %v\n%s", u, err, out)
+	}
+	cpu := groupCPU(ep.pgid) - cpu0
+	var r wrkResult
+	if m := reReqs.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.ParseFloat(string(m[1]), 64)
+		if r.requests > 0 && ep.pgid != 0 {
+			r.cpuPerReq = time.Duration(float64(cpu) / r.requests)
+		}
+	}
+	m := reRPS.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("wrk printed no Requests/sec:\n%s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := reXfer.FindSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		r.bytesSec = v * map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[string(m[2])]
+	}
+	if m := reNon2xx.FindSubmatch(out); m != nil {
+		r.errors = "non-2xx: " + string(m[1])
+	}
+	if m := reSock.Find(out); m != nil {
+		r.errors = strings.TrimSpace(r.errors + " " + string(m))
+	}
+	return r, nil
+}
+
+// result holds, per workload and server name, one measurement per round.
+type result struct {
+	runs map[string]map[string][]wrkResult
+	rss  []string
+}
+
+func (h *harness) servers(w workload) []endpoint {
+	eps := []endpoint{h.ceiling, h.nginx, h.wharf}
+	if w.key == "html" && h.pypi.page != "" {
+		eps = append(eps, h.pypi)
+	}
+	return eps
+}
+
+func (h *harness) measure() result {
+	res := result{runs: map[string]map[string][]wrkResult{}}
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", h.wharfPID), []byte("5"), 0); err != nil {
+		log.Printf("cannot reset wharf's peak RSS (%v); VmHWM includes the uploads", err)
+	}
+	for round := range *rounds {
+		for _, w := range workloads() {
+			if res.runs[w.key] == nil {
+				res.runs[w.key] = map[string][]wrkResult{}
+			}
+			eps := h.servers(w)
+			// Rotate the order each round so no server always runs first.
+			n := round % len(eps)
+			eps = append(eps[n:], eps[:n]...)
+			for _, ep := range eps {
+				timeout := 5 * time.Second
+				if ep.name == h.pypi.name {
+					timeout = 30 * time.Second
+				}
+				r, err := h.wrk(w, ep, timeout)
+				if err != nil {
+					log.Printf("round %d %s %s: %v", round+1, w.key, ep.name, err)
+					continue
+				}
+				res.runs[w.key][ep.name] = append(res.runs[w.key][ep.name], r)
+				unit := fmt.Sprintf("%.0f req/s", r.rps)
+				if w.download {
+					unit = fmt.Sprintf("%.0f MiB/s", r.rps*float64(h.bigSize)/(1<<20))
+				}
+				log.Printf("round %d %-8s %-28s %s, %s CPU/request %s", round+1, w.key, ep.name, unit, fmtCPU(r.cpuPerReq), r.errors)
+			}
+			if !w.download && w.key != "gzip" {
+				res.rss = append(res.rss, fmt.Sprintf("after %s round %d: %s", w.key, round+1, h.rss()))
+			}
+		}
+	}
+	return res
+}
+
+func (h *harness) rss() string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.wharfPID))
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && (k == "VmHWM" || k == "VmRSS") {
+			parts = append(parts, k+" "+strings.Join(strings.Fields(v), " "))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// ratios returns wharf / ref for each round in which both ran.
+func ratios(a, b []wrkResult) []float64 {
+	var out []float64
+	for i := range min(len(a), len(b)) {
+		if b[i].rps > 0 {
+			out = append(out, a[i].rps/b[i].rps)
+		}
+	}
+	return out
+}
+
+func (h *harness) table(res result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s; %d rounds of %s per server and workload, wrk -t%d, keep-alive; medians.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), *rounds, *duration, *threads)
+	b.WriteString("| workload | ceiling | nginx | wharf | wharf / ceiling | wharf / nginx | server CPU per request: ceiling / nginx / wharf | other |\n|---|---|---|---|---|---|---|---|\n")
+	for _, w := range workloads() {
+		runs := res.runs[w.key]
+		val := func(name string) string {
+			var xs []float64
+			for _, r := range runs[name] {
+				if w.download {
+					xs = append(xs, r.rps*float64(h.bigSize)/(1<<20))
+				} else {
+					xs = append(xs, r.rps)
+				}
+			}
+			if len(xs) == 0 {
+				return "-"
+			}
+			if w.download {
+				return fmt.Sprintf("%.0f MiB/s", median(xs))
+			}
+			return fmt.Sprintf("%.0f/s", median(xs))
+		}
+		ratio := func(ref string) string {
+			rs := ratios(runs[h.wharf.name], runs[ref])
+			if len(rs) == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("**%.2f×** (%s)", median(rs), fmtList(rs))
+		}
+		other := ""
+		if w.key == "html" && h.pypi.page != "" && len(runs[h.pypi.name]) > 0 {
+			other = fmt.Sprintf("pypiserver %s; wharf / pypiserver %.0f×", val(h.pypi.name), median(ratios(runs[h.wharf.name], runs[h.pypi.name])))
+		}
+		var errs []string
+		for name, rs := range runs {
+			for _, r := range rs {
+				if r.errors != "" {
+					errs = append(errs, name+": "+r.errors)
+					break
+				}
+			}
+		}
+		if len(errs) > 0 {
+			slices.Sort(errs)
+			other = strings.TrimPrefix(other+"; "+strings.Join(errs, "; "), "; ")
+		}
+		cpu := func(name string) string {
+			var xs []float64
+			for _, r := range runs[name] {
+				xs = append(xs, float64(r.cpuPerReq))
+			}
+			return fmtCPU(time.Duration(median(xs)))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n", w.title, val(h.ceiling.name), val(h.nginx.name), val(h.wharf.name),
+			ratio(h.ceiling.name), ratio(h.nginx.name), cpu(h.ceiling.name), cpu(h.nginx.name), cpu(h.wharf.name), other)
+	}
+	fmt.Fprintf(&b, "\nwharf is %s. Ratios are per round (in parentheses), the bold one their median.\n", h.wharf.name)
+	if h.pypi.page == "" {
+		b.WriteString("pypiserver was left out (no source tree: set PYPISERVER_SRC).\n")
+	}
+	if len(res.rss) > 0 {
+		b.WriteString("\nwharf's memory under the page workloads (/proc/PID/status; peak reset after loading the data):\n\n")
+		for _, s := range res.rss {
+			b.WriteString("- " + s + "\n")
+		}
+	}
+	return b.String()
+}
+
+func fmtList(xs []float64) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, fmt.Sprintf("%.2f", x))
+	}
+	return strings.Join(s, ", ")
+}
+
+// profile records wharf's CPU profile under the JSON page workload.
+func (h *harness) profile() error {
+	if h.pprofAddr == "" {
+		return nil
+	}
+	secs := int(duration.Seconds())
+	done := make(chan error, 1)
+	go func() {
+		w := workloads()[0]
+		_, err := h.wrk(w, h.wharf, 5*time.Second)
+		done <- err
+	}()
+	time.Sleep(time.Second)
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", h.pprofAddr, max(secs-2, 1)))
+	if err != nil {
+		return fmt.Errorf("cpu profile (is WHARF_PPROF supported by this wharf?): %w", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(*pprofOut)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		return err
+	}
+	<-done
+	log.Printf("CPU profile of wharf under the JSON workload: %s (go tool pprof -top %s %s)", *pprofOut, *wharfBin, *pprofOut)
+	return nil
+}
+
+// groupCPU is the CPU time (user + system) used so far by the live
+// processes of process group pgid (nginx's workers, gunicorn's too).
+func groupCPU(pgid int) time.Duration {
+	if pgid == 0 {
+		return 0
+	}
+	ents, _ := os.ReadDir("/proc")
+	var ticks int64
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces) start after ')'.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += ut + st
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+func fmtCPU(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+}

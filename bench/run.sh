@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# bench/run.sh: wharf against the stack ceiling, nginx and pypiserver, on
+# loopback, in one run. See bench/README.md. Extra arguments go to the
+# harness (bench/harness), e.g. bench/run.sh -rounds 1 -duration 5s -only json.
+#
+# Environment:
+#   PYPISERVER_SRC   a pypiserver source tree (the directory holding pypiserver/).
+#                    Unset: cloned from GitHub into the scratch directory if
+#                    reachable, else pypiserver is left out. Never committed.
+#   BENCH_WHARF_ENV  extra KEY=VALUE settings for `wharf serve` (space-separated),
+#                    BENCH_WHARF_LABEL how the table names that wharf
+#                    (the hook for PostgreSQL + S3).
+#   BENCH_NO_INSTALL=1  skip apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ -n "${PYPISERVER_SRC:-}" ] || command -v git >/dev/null; then
+	[ -x /usr/bin/gunicorn ] || need+=(gunicorn)
+	/usr/bin/python3 -c 'import packaging, defusedxml, importlib_resources' 2>/dev/null ||
+		need+=(python3-packaging python3-defusedxml python3-importlib-resources)
+fi
+if [ ${#need[@]} -gt 0 ] && [ -z "${BENCH_NO_INSTALL:-}" ]; then
+	echo "installing ${need[*]} (apt-get)" >&2
+	SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+		{ $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
+
+tmp=$(mktemp -d /tmp/wharf-bench-bin.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/wharf" ./cmd/wharf
+go build -o "$tmp/ceiling" ./bench/ceiling
+go build -o "$tmp/harness" ./bench/harness
+
+if [ -z "${PYPISERVER_SRC:-}" ] && command -v git >/dev/null; then
+	if timeout 60 git clone -q --depth 1 https://github.com/pypiserver/pypiserver "$tmp/pypiserver" 2>/dev/null; then
+		export PYPISERVER_SRC="$tmp/pypiserver"
+	else
+		echo "pypiserver: not reachable on GitHub and PYPISERVER_SRC unset; leaving it out" >&2
+	fi
+fi
+
+exec_args=(-wharf "$tmp/wharf" -ceiling "$tmp/ceiling")
+"$tmp/harness" "${exec_args[@]}" "$@"

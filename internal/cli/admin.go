@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+
+	"github.com/wharfhq/wharf/internal/client"
+)
+
+const adminUsage = `wharf admin: manage the access keys of a wharf server (as its account root)
+
+Usage:
+  wharf admin create-access-key --user-name NAME --permissions read|publish|admin|none [--output json|env]
+  wharf admin list-access-keys [--output json|table]
+  wharf admin delete-access-key --access-key-id ID
+
+Permissions are what the key may do without any permissions policy:
+  read     Describe*, Get*, List* and ReadFromRepository (install packages)
+  publish  read, plus PublishPackageVersion (upload packages)
+  admin    every codeartifact action
+  none     only what domain and repository permissions policies grant it
+The key's principal is arn:aws:iam::ACCOUNT:user/PERMISSIONS/NAME (user/NAME
+for none); name it so in permissions policies.
+
+The server is called over HTTP with SigV4, signed with the root access key
+(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile), at --endpoint-url
+or WHARF_ENDPOINT_URL. The secret is shown once, when the key is created.
+`
+
+// admin talks to the server's access key endpoint rather than to the data
+// directory, so it works the same against one server or many replicas and
+// the master key never leaves the server.
+func admin(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, adminUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
+	var endpoint, region, profile string
+	fs.StringVar(&endpoint, "endpoint-url", "", "wharf server URL (WHARF_ENDPOINT_URL, AWS_ENDPOINT_URL_CODEARTIFACT, AWS_ENDPOINT_URL)")
+	fs.StringVar(&region, "region", "", "region to sign with (default: AWS_REGION, the profile, us-east-1)")
+	fs.StringVar(&profile, "profile", "", "named profile holding the root access key (AWS_PROFILE)")
+	var name, perms, id, output string
+	switch sub {
+	case "create-access-key":
+		fs.StringVar(&name, "user-name", "", "user the key belongs to (required)")
+		fs.StringVar(&perms, "permissions", "", "read, publish, admin or none (required)")
+		fs.StringVar(&output, "output", "json", "json, or env for AWS_ACCESS_KEY_ID=... lines")
+	case "list-access-keys":
+		fs.StringVar(&output, "output", "table", "table or json")
+	case "delete-access-key":
+		fs.StringVar(&id, "access-key-id", "", "the key to delete (required)")
+	default:
+		fmt.Fprintf(stderr, "wharf admin: unknown command %q\n\n%s", sub, adminUsage)
+		return 2
+	}
+	if !parse(fs, args[1:], stderr) {
+		return 2
+	}
+	cmd := "admin " + sub
+	ctx := context.Background()
+	cl, err := client.New(ctx, client.Options{Endpoint: endpoint, Region: region, Profile: profile})
+	if err != nil {
+		return fail(stderr, cmd, err)
+	}
+	var out struct {
+		AccessKey  adminKey   `json:"accessKey"`
+		AccessKeys []adminKey `json:"accessKeys"`
+	}
+	switch sub {
+	case "create-access-key":
+		if name == "" || perms == "" {
+			fmt.Fprintf(stderr, "wharf %s: --user-name and --permissions are required\n", cmd)
+			return 2
+		}
+		if output != "json" && output != "env" {
+			fmt.Fprintf(stderr, "wharf %s: --output must be json or env\n", cmd)
+			return 2
+		}
+		if err := cl.Do(ctx, http.MethodPost, "/wharf/v1/access-keys", url.Values{"userName": {name}, "permissions": {perms}}, &out); err != nil {
+			return fail(stderr, cmd, err)
+		}
+		k := out.AccessKey
+		if output == "env" {
+			fmt.Fprintf(stdout, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n", k.AccessKeyID, k.Secret)
+			return 0
+		}
+		return printJSON(stdout, map[string]any{"AccessKey": k.iam(true)})
+	case "list-access-keys":
+		if err := cl.Do(ctx, http.MethodGet, "/wharf/v1/access-keys", nil, &out); err != nil {
+			return fail(stderr, cmd, err)
+		}
+		if output == "json" {
+			list := make([]map[string]string, 0, len(out.AccessKeys))
+			for _, k := range out.AccessKeys {
+				list = append(list, k.iam(false))
+			}
+			return printJSON(stdout, map[string]any{"AccessKeys": list})
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCESS KEY ID\tUSER\tPERMISSIONS\tCREATED\tPRINCIPAL")
+		for _, k := range out.AccessKeys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.AccessKeyID, k.UserName, k.Permissions, k.CreatedAt, k.Principal)
+		}
+		tw.Flush()
+		return 0
+	default: // delete-access-key
+		if id == "" {
+			fmt.Fprintf(stderr, "wharf %s: --access-key-id is required\n", cmd)
+			return 2
+		}
+		if err := cl.Do(ctx, http.MethodDelete, "/wharf/v1/access-keys", url.Values{"accessKeyId": {id}}, &out); err != nil {
+			return fail(stderr, cmd, err)
+		}
+		fmt.Fprintf(stdout, "deleted access key %s of %s\n", out.AccessKey.AccessKeyID, out.AccessKey.Principal)
+		return 0
+	}
+}
+
+type adminKey struct {
+	UserName    string `json:"userName"`
+	Permissions string `json:"permissions"`
+	Principal   string `json:"principal"`
+	AccessKeyID string `json:"accessKeyId"`
+	Secret      string `json:"secretAccessKey"`
+	CreatedAt   string `json:"createdAt"`
+}
+
+// iam is the key in the shape of `aws iam create-access-key` / list-access-keys.
+func (k adminKey) iam(withSecret bool) map[string]string {
+	m := map[string]string{"UserName": k.UserName, "Permissions": k.Permissions, "Arn": k.Principal,
+		"AccessKeyId": k.AccessKeyID, "Status": "Active", "CreateDate": k.CreatedAt}
+	if withSecret {
+		m["SecretAccessKey"] = k.Secret
+	}
+	return m
+}
+
+func printJSON(w io.Writer, v any) int {
+	b, _ := json.MarshalIndent(v, "", "    ")
+	fmt.Fprintf(w, "%s\n", b)
+	return 0
+}

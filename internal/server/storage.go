@@ -1,0 +1,78 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/blob/fsblob"
+	"github.com/wharfhq/wharf/internal/blob/s3blob"
+	"github.com/wharfhq/wharf/internal/store"
+	"github.com/wharfhq/wharf/internal/store/postgres"
+	"github.com/wharfhq/wharf/internal/store/sqlite"
+)
+
+// storeURL and blobURL are the storage locations, defaulting to the
+// embedded backends under the data directory.
+func (c Config) storeURL() string {
+	if c.Store != "" {
+		return c.Store
+	}
+	return "sqlite://" + filepath.Join(c.DataDir, "wharf.db")
+}
+
+func (c Config) blobURL() string {
+	if c.Blob != "" {
+		return c.Blob
+	}
+	return "file://" + filepath.Join(c.DataDir, "blobs")
+}
+
+// openStore opens the metadata store --store names: sqlite://PATH or
+// postgres://... (any libpq URL).
+func openStore(ctx context.Context, raw string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		return sqlite.Open(strings.TrimPrefix(raw, "sqlite://"))
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return postgres.Open(ctx, raw)
+	}
+	return nil, fmt.Errorf("--store %q: use sqlite:///path/to/wharf.db or postgres://user:password@host:5432/db", redactURL(raw))
+}
+
+// openBlobs opens the blob store --blob names: file://DIR or
+// s3://BUCKET?endpoint=...; S3 uploads a crashed replica left are cleaned up
+// here, as fsblob cleans its temporary files.
+func openBlobs(ctx context.Context, raw string) (blob.Store, error) {
+	switch {
+	case strings.HasPrefix(raw, "file://"):
+		return fsblob.New(strings.TrimPrefix(raw, "file://"))
+	case strings.HasPrefix(raw, "s3://"):
+		cfg, err := s3blob.ParseURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		s, err := s3blob.New(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.CleanupStale(ctx, time.Hour); err != nil {
+			return nil, fmt.Errorf("cleaning up stale S3 uploads: %w", err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("--blob %q: use file:///path/to/dir or s3://bucket?endpoint=URL&region=R&use_path_style=true", redactURL(raw))
+}
+
+// redactURL drops a password from a URL before it is shown.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
