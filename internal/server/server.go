@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/api"
@@ -85,6 +86,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		log.Error("access keys unusable", "err", err) // the root key still works: let the administrator in
 	}
 	s.reg = registry.New(st, blobs, log, pypi.Format{}, generic.Format{})
+	if !strings.HasPrefix(cfg.storeURL(), "sqlite://") {
+		// Other replicas write to this store; what this one caches from it
+		// must not outlive their writes by more than a moment.
+		s.reg.ShareStore(SharedCacheMaxAge)
+	}
 	// Policies are read from memory, invalidated by writes (no I/O per request).
 	s.authz = &policy.Authorizer{Store: s.reg.PolicyReader()}
 	up := upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, Timeout: cfg.UpstreamTimeout}, st, log)

@@ -25,7 +25,11 @@ func TestReplicas(t *testing.T) {
 	pg := pgtest.NewServer(t)
 	dsn := pg.NewDatabase(t)
 	s3srv, bucket := s3test.Bucket(t)
-	env := map[string]string{"WHARF_STORE": dsn, "WHARF_BLOB": s3srv.URL(bucket)}
+	pub := newStaticIndex(t)
+	hot := makeWheel(t, "hot", "1.0", "")
+	pub.publish("hot", nil, hot)
+	env := map[string]string{"WHARF_STORE": dsn, "WHARF_BLOB": s3srv.URL(bucket),
+		"WHARF_EXTERNAL_CONNECTIONS": "public:pypi=" + pub.srv.URL + "/simple/"}
 	for _, kv := range s3srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
@@ -55,6 +59,46 @@ func TestReplicas(t *testing.T) {
 	if got := readFile(t, filepath.Join(dl, whl.Filename)); sha256hex(got) != sha256hex(whl.Data) {
 		t.Fatal("pip through replica B got other bytes than were uploaded through A")
 	}
+
+	// Upstream fetches coalesce across replicas: 40 concurrent requests,
+	// half through each replica, for an uncached page and then an uncached
+	// file make one upstream request each.
+	ca.awsText("create-repository", "--domain", domain, "--repository", "mirror", "--query", "repository.name")
+	ca.awsText("associate-external-connection", "--domain", domain, "--repository", "mirror", "--external-connection", "public:pypi", "--query", "repository.name")
+	pub.slow.Store(int64(300 * time.Millisecond)) // hold the upstream so the requests overlap
+	for _, path := range []string{"simple/hot/", "simple/hot/1.0/" + hot.Filename} {
+		var wg sync.WaitGroup
+		statuses := make(chan int, 40)
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				srv := []*server{a, b}[i%2]
+				req, _ := http.NewRequest("GET", srv.Endpoint(domain, "mirror")+path, nil)
+				req.SetBasicAuth("aws", tok)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		for st := range statuses {
+			if st != 200 {
+				t.Fatalf("GET %s through the replicas: status %d", path, st)
+			}
+		}
+	}
+	pub.slow.Store(0)
+	if pages, files := pub.count("/simple/hot/"), pub.count("/packages/"+hot.Filename); pages != 1 || files != 1 {
+		t.Fatalf("40 requests over two replicas made %d page and %d file requests upstream, want 1 and 1", pages, files)
+	}
+	t.Logf("cross-replica coalescing: 40 requests over 2 replicas -> 1 upstream page request, 1 upstream file request")
 
 	// Two racing uploads of one filename with different bytes, one through
 	// each replica: exactly one wins and both replicas serve its bytes.
