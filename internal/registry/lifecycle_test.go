@@ -12,11 +12,10 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/internal/blob"
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
 	"github.com/wharfhq/wharf/internal/format/generic"
 	"github.com/wharfhq/wharf/internal/format/pypi"
 	"github.com/wharfhq/wharf/internal/registry"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
 // lifecycleEnv is a registry serving pypi and generic on real storage, with
@@ -29,17 +28,8 @@ type lifecycleEnv struct {
 
 func newLifecycle(t *testing.T, repos ...string) *lifecycleEnv {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	bl, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &lifecycleEnv{t: t, blobDir: filepath.Join(dir, "blobs"),
+	st, bl, blobDir := embedded.Storage(t)
+	e := &lifecycleEnv{t: t, blobDir: blobDir,
 		r: registry.New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)), pypi.Format{}, generic.Format{})}
 	ctx := context.Background()
 	if _, err := e.r.CreateDomain(ctx, owner, "dom", ""); err != nil {

@@ -5,26 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
 func newTestRegistry(t *testing.T) *Registry {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	bl, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bl, _ := embedded.Storage(t)
 	return New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

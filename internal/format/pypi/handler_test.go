@@ -12,13 +12,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
 	"github.com/wharfhq/wharf/internal/registry"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
 const testOwner = "123456789012"
@@ -27,16 +25,7 @@ const testOwner = "123456789012"
 // blob directory, without auth (the server's middleware is tested elsewhere).
 func testRepo(t *testing.T) (*httptest.Server, *registry.Registry) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	bl, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bl, _ := embedded.Storage(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := registry.New(st, bl, log, Format{})
 	ctx := t.Context()
