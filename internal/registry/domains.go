@@ -218,13 +218,7 @@ func (r *Registry) DeleteRepository(ctx context.Context, owner, domain, name str
 	if err != nil {
 		return repo, translate(err, "repository", name)
 	}
-	ns := blobNamespace(owner, domain)
-	for _, sha := range orphans {
-		if err := r.blobs.Delete(ctx, ns, sha); err != nil {
-			// The metadata is gone; a leftover blob only costs space.
-			r.log.Warn("could not delete orphaned blob", "domain", domain, "sha256", sha, "err", err)
-		}
-	}
+	r.removeBlobs(ctx, owner, domain, orphans)
 	return repo, nil
 }
 

@@ -227,81 +227,17 @@ func (r *Registry) DeletePackage(ctx context.Context, ref RepoRef, format, names
 // sidecars of the removed assets that nothing in the domain references any
 // more: the store's orphan query sees assets' sha256 only, not the sidecar
 // digests kept in attributes (two wheels of one release often share their
-// METADATA). Failures only leave bytes behind, so they are logged.
+// METADATA).
 func (r *Registry) deleteBlobs(ctx context.Context, ref RepoRef, orphans []string, removed []store.Asset) {
-	ns := blobNamespace(ref.Owner, ref.Domain)
-	del := func(sha string) {
-		if err := r.blobs.Delete(ctx, ns, sha); err != nil {
-			r.log.Warn("could not delete orphaned blob", "domain", ref.Domain, "sha256", sha, "err", err)
-		}
-	}
-	for _, sha := range orphans {
-		del(sha)
-	}
-	sidecars := map[string]bool{}
+	candidates := slices.Clone(orphans)
 	for _, a := range removed {
 		for k, v := range a.Attributes {
-			if strings.HasPrefix(k, SidecarAttr("")) && v != "" && !slices.Contains(orphans, v) {
-				sidecars[v] = true
+			if strings.HasPrefix(k, SidecarAttr("")) && v != "" {
+				candidates = append(candidates, v)
 			}
 		}
 	}
-	if len(sidecars) == 0 {
-		return
-	}
-	used, err := r.referencedBlobs(ctx, ref.Owner, ref.Domain, sidecars)
-	if err != nil {
-		r.log.Warn("could not check whether sidecar blobs are still used; keeping them", "domain", ref.Domain, "err", err)
-		return
-	}
-	for sha := range sidecars {
-		if !used[sha] {
-			del(sha)
-		}
-	}
-}
-
-// referencedBlobs reports which of shas an asset of the domain references,
-// as its content or in an attribute. It walks the whole domain: the store
-// has no index on attribute values (see the lifecycle notes in the report
-// for a store query that would replace this).
-func (r *Registry) referencedBlobs(ctx context.Context, owner, domain string, shas map[string]bool) (map[string]bool, error) {
-	used := map[string]bool{}
-	for repoPage := ""; ; {
-		repos, next, err := r.store.ListRepositories(ctx, owner, domain, "", store.Page{After: repoPage, Limit: 500})
-		if err != nil {
-			return nil, err
-		}
-		for _, repo := range repos {
-			for pkgPage := ""; ; {
-				pkgs, pnext, err := r.store.ListPackages(ctx, owner, domain, repo.Name, store.PackageFilter{}, store.Page{After: pkgPage, Limit: 500})
-				if isErr(err, store.ErrNotFound) {
-					break // repository deleted meanwhile
-				}
-				if err != nil {
-					return nil, err
-				}
-				for _, p := range pkgs {
-					assets, err := r.store.ListPackageAssets(ctx, p.PackageKey)
-					if err != nil && !isErr(err, store.ErrNotFound) {
-						return nil, err
-					}
-					for _, a := range assets {
-						used[a.SHA256] = used[a.SHA256] || shas[a.SHA256]
-						for _, v := range a.Attributes {
-							used[v] = used[v] || shas[v]
-						}
-					}
-				}
-				if pkgPage = pnext; pnext == "" {
-					break
-				}
-			}
-		}
-		if repoPage = next; next == "" {
-			return used, nil
-		}
-	}
+	r.removeBlobs(ctx, ref.Owner, ref.Domain, candidates)
 }
 
 // CopyRequest copies versions of one package between two repositories of
@@ -454,7 +390,12 @@ func (r *Registry) copyVersion(ctx context.Context, req CopyRequest, pkg store.P
 	nv.VersionKey, nv.Revision, nv.UpdatedAt = dk, newRevision(), r.now().UTC()
 	for _, a := range s.assets {
 		a.VersionKey = dk
+		release, err := r.holdBlobs(ctx, a)
+		if err != nil {
+			return VersionInfo{}, nil, err
+		}
 		stored, err := r.store.AddAsset(ctx, pkg, nv, a)
+		release()
 		if errors.Is(err, store.ErrExists) && stored.SHA256 != a.SHA256 {
 			return VersionInfo{}, failed(CodeAlreadyExists, "asset %s of version %s was published in %s with other content meanwhile", a.Name, asked, req.Destination), nil
 		}

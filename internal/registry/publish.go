@@ -99,9 +99,15 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err != nil {
 		return PublishResult{}, err
 	}
-	// A failure from here on leaves at most an unreferenced blob, which a
-	// later upload of the same bytes reuses. Blobs are never deleted here:
-	// a concurrent publisher of the same bytes may be about to reference it.
+	// From here until the asset is recorded, its blobs are held so that a
+	// concurrent deletion of identical bytes cannot take them (blobrefs.go).
+	// A failure leaves at most an unreferenced blob, which a later upload of
+	// the same bytes reuses.
+	holds := r.newHolds(k.DomainOwner, k.DomainName)
+	defer holds.release()
+	if err := holds.hold(ctx, info.SHA256); err != nil {
+		return PublishResult{}, err
+	}
 	var insp Inspection
 	if req.Inspect != nil {
 		obj, err := r.blobs.Open(ctx, blobNamespace(k.DomainOwner, k.DomainName), info.SHA256)
@@ -117,6 +123,9 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	for name, data := range insp.Sidecars {
 		si, err := r.blobs.Put(ctx, blobNamespace(k.DomainOwner, k.DomainName), bytes.NewReader(data), "")
 		if err != nil {
+			return PublishResult{}, err
+		}
+		if err := holds.hold(ctx, si.SHA256); err != nil {
 			return PublishResult{}, err
 		}
 		if insp.AssetAttributes == nil {
@@ -154,6 +163,7 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 		CreatedAt:  now,
 	}
 	stored, err := r.store.AddAsset(ctx, pkg, pv, asset)
+	holds.release()
 	if errors.Is(err, store.ErrExists) {
 		if stored.SHA256 == asset.SHA256 {
 			v, verr := r.store.GetVersion(ctx, pv.VersionKey)

@@ -243,3 +243,58 @@ func TestVersionsSortNewestFirst(t *testing.T) {
 		t.Fatalf("PEP 440 order wrong: %v", got)
 	}
 }
+
+// TestDeletionNeverTakesPublishedBytes races the deletion of a package
+// against a publish of the same bytes in another repository of the domain:
+// whatever the interleaving, a publish that succeeds can be downloaded, and
+// one that loses the race fails asking for a retry instead.
+func TestDeletionNeverTakesPublishedBytes(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t)
+	r.CreateDomain(ctx, owner, "dom", "")
+	r.CreateRepository(ctx, owner, "dom", "old", "", nil)
+	r.CreateRepository(ctx, owner, "dom", "new", "", nil)
+	fn, data := wheel(t, "shared", "1.0", "")
+	retried := 0
+	for round := range 150 {
+		if _, err := publishWheel(ctx, r, "old", "shared", "1.0", data, fn); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var pubErr, delErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, delErr = r.DeletePackage(ctx, registry.RepoRef{Owner: owner, Domain: "dom", Repository: "old"}, "pypi", "", "shared")
+		}()
+		go func() {
+			defer wg.Done()
+			_, pubErr = publishWheel(ctx, r, "new", "shared", "1.0", data, fn)
+		}()
+		wg.Wait()
+		if delErr != nil {
+			t.Fatal(delErr)
+		}
+		newRef := registry.RepoRef{Owner: owner, Domain: "dom", Repository: "new"}
+		switch {
+		case pubErr == nil:
+			obj, err := r.OpenAsset(ctx, newRef, "pypi", "", "shared", "1.0", fn)
+			if err != nil {
+				t.Fatalf("round %d: a successful publish lost its bytes: %v", round, err)
+			}
+			got, _ := io.ReadAll(obj)
+			obj.Close()
+			if !bytes.Equal(got, data) {
+				t.Fatalf("round %d: published bytes changed", round)
+			}
+			if _, err := r.DeletePackage(ctx, newRef, "pypi", "", "shared"); err != nil {
+				t.Fatal(err)
+			}
+		case registry.Unavailable(pubErr):
+			retried++ // the client is told to send the file again
+		default:
+			t.Fatalf("round %d: publish failed with %v", round, pubErr)
+		}
+	}
+	t.Logf("150 races: %d publishes asked for a retry, none lost bytes", retried)
+}

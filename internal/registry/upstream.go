@@ -373,7 +373,12 @@ func (r *Registry) retain(ctx context.Context, repo string, v store.PackageVersi
 	v.Repository, a.Repository = repo, repo
 	pkg := store.Package{PackageKey: v.PackageKey, DisplayName: v.Name, OriginPublish: Block, OriginUpstream: Allow, CreatedAt: r.now().UTC()}
 	v.Revision, v.UpdatedAt = newRevision(), r.now().UTC()
+	release, err := r.holdBlobs(ctx, a)
+	if err != nil {
+		return err
+	}
 	stored, err := r.store.AddAsset(ctx, pkg, v, a)
+	release()
 	if errors.Is(err, store.ErrExists) && stored.SHA256 == a.SHA256 {
 		return nil
 	}
@@ -419,6 +424,12 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		if rf.SHA256 == "" {
 			r.log.Warn("upstream declared no sha256; the file could not be verified", "url", rf.URL)
 		}
+		// Held while inspecting (blobrefs.go); retain holds again to record.
+		holds := r.newHolds(ref.Owner, ref.Domain)
+		defer holds.release()
+		if err := holds.hold(ctx, info.SHA256); err != nil {
+			return nil, err
+		}
 		obj, err := r.blobs.Open(ctx, ns, info.SHA256)
 		if err != nil {
 			return nil, err
@@ -451,6 +462,7 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 			SHA512: hexSum(sums.sha512), SHA1: hexSum(sums.sha1), MD5: hexSum(sums.md5),
 			Attributes: insp.AssetAttributes, CreatedAt: now,
 		}
+		holds.release()
 		if err := r.retain(ctx, holder, v, a); err != nil {
 			return nil, err
 		}

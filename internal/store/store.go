@@ -20,6 +20,8 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrNotEmpty: the record still has children (a domain with repositories).
 	ErrNotEmpty = errors.New("not empty")
+	// ErrUnavailable: retry later; see Unavailable.
+	ErrUnavailable = errors.New("temporarily unavailable")
 	// ErrRevisionMismatch: a compare-and-set found another revision.
 	ErrRevisionMismatch = errors.New("revision mismatch")
 	// ErrBadCursor: Page.After is not a cursor this backend handed out.
@@ -291,6 +293,10 @@ type Store interface {
 	GetAccessKey(ctx context.Context, accessKeyID string) (AccessKey, error)
 	ListAccessKeys(ctx context.Context) ([]AccessKey, error) // ordered by AccessKeyID
 	DeleteAccessKey(ctx context.Context, accessKeyID string) error
+
+	// BlobReferenced reports whether any asset of the domain references the
+	// blob, as its content or in an attribute (a sidecar's digest).
+	BlobReferenced(ctx context.Context, owner, domain, sha256 string) (bool, error)
 
 	// Lock takes a lock named key that every replica sharing this store
 	// respects, waiting until it is free or ctx ends; unlock releases it.

@@ -17,6 +17,9 @@ func Unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
 	var sqlErr interface{ SQLState() string }
 	if errors.As(err, &sqlErr) {
 		code := sqlErr.SQLState()

@@ -122,3 +122,19 @@ func (s *Store) DeletePackage(ctx context.Context, k store.PackageKey) ([]string
 	})
 	return orphans, err
 }
+
+func (s *Store) BlobReferenced(ctx context.Context, owner, domain, sha string) (bool, error) {
+	did, err := domainID(ctx, s.db, owner, domain)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	// Sidecar digests sit in the attributes' JSON as quoted values; the
+	// LIKE scan only runs when no asset has the blob as its content.
+	var used bool
+	err = s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM assets WHERE domain_id = $1 AND sha256 = $2)
+		OR EXISTS (SELECT 1 FROM assets WHERE domain_id = $1 AND attributes LIKE '%"' || $2 || '"%')`, did, sha).Scan(&used)
+	return used, err
+}

@@ -5,6 +5,10 @@ import (
 	"hash/fnv"
 )
 
+// maxHeldLocks bounds the locks one replica holds at once (each is a
+// session): concurrent upstream downloads and publishes beyond it wait.
+const maxHeldLocks = 64
+
 // Lock holds a session-level advisory lock on a dedicated pool connection,
 // so every replica on this database waits for the holder. The key is
 // hashed to the lock's 64-bit id; a collision only makes two keys share a
@@ -13,7 +17,7 @@ func (s *Store) Lock(ctx context.Context, key string) (func(), error) {
 	h := fnv.New64a()
 	h.Write([]byte("wharf:" + key))
 	id := int64(h.Sum64())
-	conn, err := s.db.Acquire(ctx)
+	conn, err := s.locks.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,10 @@ import (
 // Store is a store.Store on one PostgreSQL database.
 type Store struct {
 	db *pgxpool.Pool
+	// locks holds the sessions of held advisory locks (Lock), apart from
+	// db, so that holders waiting on db for their writes can never starve
+	// each other of connections.
+	locks *pgxpool.Pool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -59,11 +63,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{db: db}, nil
+	lockCfg := cfg.Copy()
+	lockCfg.MaxConns, lockCfg.MinConns = maxHeldLocks, 0
+	locks, err := pgxpool.NewWithConfig(ctx, lockCfg)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{db: db, locks: locks}, nil
 }
 
 func (s *Store) Close() error {
 	s.db.Close()
+	s.locks.Close()
 	return nil
 }
 

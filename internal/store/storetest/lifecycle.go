@@ -213,3 +213,26 @@ func testLock(t *testing.T, s store.Store) {
 		t.Fatal("Lock returned while the key was held")
 	}
 }
+
+func testBlobReferenced(t *testing.T, s store.Store) {
+	d := domain(t, s, owner1, "d1")
+	domain(t, s, owner1, "d2")
+	a := repo(t, s, d, "a")
+	content, sidecar := sha("content"), sha("sidecar")
+	k := pkgKey(a, "pypi", "", "x")
+	v := newVersion(k, "1.0")
+	as := newAsset(v.VersionKey, "x-1.0.whl", content, 10)
+	as.Attributes = map[string]string{"wharf.sidecar.metadata": sidecar}
+	_, err := s.AddAsset(ctx, newPackage(k), v, as)
+	must(t, err)
+	for _, c := range []struct {
+		domain, sha string
+		want        bool
+	}{{"d1", content, true}, {"d1", sidecar, true}, {"d1", sha("other"), false}, {"d2", content, false}, {"nope", content, false}} {
+		got, err := s.BlobReferenced(ctx, owner1, c.domain, c.sha)
+		must(t, err)
+		if got != c.want {
+			t.Errorf("BlobReferenced(%s, %s) = %v, want %v", c.domain, c.sha[:8], got, c.want)
+		}
+	}
+}

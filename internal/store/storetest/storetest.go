@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PackageGroups", testPackageGroups},
 		{"PoliciesTagsKeys", testPoliciesTagsKeys},
 		{"Lock", testLock},
+		{"BlobReferenced", testBlobReferenced},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
