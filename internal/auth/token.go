@@ -51,12 +51,16 @@ type payload struct {
 
 // Keyring holds the signing keys by id and the id of the key that signs new
 // tokens. Old keys stay in the ring after a rotation so that the tokens they
-// signed keep working until they expire. A Keyring is never modified after
-// NewKeyring, which is what makes it safe for concurrent use; rotate by
-// building a new one.
+// signed keep working until they expire. The keys in use form an immutable
+// set swapped atomically (see Reload), which makes a Keyring safe for
+// concurrent use.
 type Keyring struct {
-	current string
-	keys    map[string][]byte // never changes after NewKeyring
+	set atomic.Pointer[keySet]
+	// loader, when set, reads the installation's keys again (Reload): a
+	// token signed by a key this process has not seen yet (rotated on
+	// another replica) triggers one reload before it is refused.
+	loader     func() (current string, keys map[string][]byte, err error)
+	lastReload atomic.Int64 // unix nanoseconds
 
 	// verified remembers tokens that passed check: the same token arrives
 	// with every request of a client, and decoding and HMAC-verifying it
@@ -78,9 +82,25 @@ func (k *Keyring) rememberVerified(tok string, c Claims) {
 	k.verified.Store(tok, c)
 }
 
+// keySet is one immutable generation of a Keyring's keys.
+type keySet struct {
+	current string
+	keys    map[string][]byte
+}
+
 // NewKeyring copies keys, so the caller may reuse or wipe its map.
 func NewKeyring(current string, keys map[string][]byte) (*Keyring, error) {
-	k := &Keyring{current: current, keys: make(map[string][]byte, len(keys))}
+	set, err := newKeySet(current, keys)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{}
+	k.set.Store(set)
+	return k, nil
+}
+
+func newKeySet(current string, keys map[string][]byte) (*keySet, error) {
+	s := &keySet{current: current, keys: make(map[string][]byte, len(keys))}
 	for id, key := range keys {
 		if !validKeyID(id) {
 			return nil, fmt.Errorf("auth: key id %q: want 1 to 32 characters among A-Z a-z 0-9 - _", id)
@@ -88,12 +108,56 @@ func NewKeyring(current string, keys map[string][]byte) (*Keyring, error) {
 		if len(key) < MinKeySize {
 			return nil, fmt.Errorf("auth: key %q is %d bytes, want at least %d", id, len(key), MinKeySize)
 		}
-		k.keys[id] = append([]byte(nil), key...)
+		s.keys[id] = append([]byte(nil), key...)
 	}
-	if _, ok := k.keys[current]; !ok {
+	if _, ok := s.keys[current]; !ok {
 		return nil, fmt.Errorf("auth: current key %q is not among the %d keys given", current, len(keys))
 	}
-	return k, nil
+	return s, nil
+}
+
+// SetLoader lets the keyring read the installation's keys again when it
+// meets a key id it does not know (see Reload).
+func (k *Keyring) SetLoader(load func() (current string, keys map[string][]byte, err error)) {
+	k.loader = load
+}
+
+// Reload reads the keys through the loader and swaps them in. Tokens
+// already verified stay valid: rotation adds keys, it does not remove them.
+func (k *Keyring) Reload() error {
+	if k.loader == nil {
+		return nil
+	}
+	current, keys, err := k.loader()
+	if err != nil {
+		return err
+	}
+	set, err := newKeySet(current, keys)
+	if err != nil {
+		return err
+	}
+	k.set.Store(set)
+	k.lastReload.Store(time.Now().UnixNano())
+	return nil
+}
+
+// CurrentKeyID names the key that signs new tokens.
+func (k *Keyring) CurrentKeyID() string { return k.set.Load().current }
+
+// key finds a signing key, reloading at most once a second when the id is
+// unknown, so a flood of forged key ids cannot turn into a flood of reads.
+func (k *Keyring) key(id string) ([]byte, bool) {
+	if key, ok := k.set.Load().keys[id]; ok {
+		return key, true
+	}
+	if k.loader == nil || time.Since(time.Unix(0, k.lastReload.Load())) < time.Second {
+		return nil, false
+	}
+	if err := k.Reload(); err != nil {
+		return nil, false
+	}
+	key, ok := k.set.Load().keys[id]
+	return key, ok
 }
 
 func validKeyID(id string) bool {
@@ -129,13 +193,14 @@ func (k *Keyring) Mint(c Claims) (string, error) {
 	if !c.ExpiresAt.After(c.IssuedAt) {
 		return "", errors.New("auth: mint: ExpiresAt must be after IssuedAt")
 	}
-	p, err := json.Marshal(payload{V: 1, Kid: k.current, Own: c.DomainOwner, Dom: c.Domain,
+	set := k.set.Load()
+	p, err := json.Marshal(payload{V: 1, Kid: set.current, Own: c.DomainOwner, Dom: c.Domain,
 		Sub: c.Principal, Iat: c.IssuedAt.Unix(), Exp: c.ExpiresAt.Unix()})
 	if err != nil {
 		return "", err
 	}
 	signed := tokenPrefix + b64.EncodeToString(p)
-	return signed + "." + b64.EncodeToString(sign(k.keys[k.current], signed)), nil
+	return signed + "." + b64.EncodeToString(sign(set.keys[set.current], signed)), nil
 }
 
 func sign(key []byte, signed string) []byte {
@@ -173,7 +238,7 @@ func (k *Keyring) verify(token string) (Claims, *Refusal) {
 		p.V != 1 || p.Own == "" || p.Dom == "" {
 		return Claims{}, damaged()
 	}
-	key, ok := k.keys[p.Kid]
+	key, ok := k.key(p.Kid)
 	if !ok {
 		return Claims{}, &Refusal{Code: "unknown-key", Message: "The token was signed with a key this server does not have.\n" +
 			"It was issued by another wharf installation, or by this one with a signing key that has since been removed (key rotation).\n" +

@@ -13,12 +13,13 @@ import (
 	"github.com/wharfhq/wharf/internal/client"
 )
 
-const adminUsage = `wharf admin: manage the access keys of a wharf server (as its account root)
+const adminUsage = `wharf admin: manage the access keys and token signing keys of a wharf server (as its account root)
 
 Usage:
   wharf admin create-access-key --user-name NAME --permissions read|publish|admin|none [--output json|env]
   wharf admin list-access-keys [--output json|table]
   wharf admin delete-access-key --access-key-id ID
+  wharf admin rotate-token-key   (new tokens get a new signing key; tokens already issued keep working)
 
 Permissions are what the key may do without any permissions policy:
   read     Describe*, Get*, List* and ReadFromRepository (install packages)
@@ -60,6 +61,7 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&output, "output", "table", "table or json")
 	case "delete-access-key":
 		fs.StringVar(&id, "access-key-id", "", "the key to delete (required)")
+	case "rotate-token-key":
 	default:
 		fmt.Fprintf(stderr, "wharf admin: unknown command %q\n\n%s", sub, adminUsage)
 		return 2
@@ -113,6 +115,15 @@ func admin(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.AccessKeyID, k.UserName, k.Permissions, k.CreatedAt, k.Principal)
 		}
 		tw.Flush()
+		return 0
+	case "rotate-token-key":
+		var rot struct {
+			CurrentKeyID string `json:"currentKeyId"`
+		}
+		if err := cl.Do(ctx, http.MethodPost, "/wharf/v1/token-keys", nil, &rot); err != nil {
+			return fail(stderr, cmd, err)
+		}
+		fmt.Fprintf(stdout, "new tokens are signed with key %s; tokens signed before keep working until they expire\n", rot.CurrentKeyID)
 		return 0
 	default: // delete-access-key
 		if id == "" {

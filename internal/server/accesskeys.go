@@ -109,19 +109,8 @@ func describeKey(k store.AccessKey) accessKey {
 // accessKeys serves AccessKeysPath: GET lists, POST ?userName=&permissions=
 // creates, DELETE ?accessKeyId= deletes.
 func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
-	creds, err := s.verifier.Verify(r)
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			adminError(w, se.Status, se.Code, se.Message)
-			return
-		}
-		adminError(w, http.StatusForbidden, "AccessDeniedException", "the request's signature cannot be verified")
-		return
-	}
-	if !policy.IsRoot(creds.Principal) {
-		s.log.Warn("access key administration refused", "principal", creds.Principal, "client", r.RemoteAddr)
-		adminError(w, http.StatusForbidden, "AccessDeniedException", fmt.Sprintf("User: %s is not authorized to manage access keys: only the account root (the WHARF_ROOT_ACCESS_KEY_ID key) may create, list or delete them", creds.Principal))
+	creds, ok := s.rootCaller(w, r, "manage access keys")
+	if !ok {
 		return
 	}
 	ctx, q := r.Context(), r.URL.Query()
@@ -172,6 +161,27 @@ func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, POST, DELETE")
 		adminError(w, http.StatusMethodNotAllowed, "ValidationException", r.Method+" is not supported: GET lists access keys, POST creates one, DELETE deletes one")
 	}
+}
+
+// rootCaller verifies an administrative request's SigV4 signature and
+// that it comes from the account root; otherwise it answers and says no.
+func (s *Server) rootCaller(w http.ResponseWriter, r *http.Request, what string) (sigv4.Credentials, bool) {
+	creds, err := s.verifier.Verify(r)
+	if err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			adminError(w, se.Status, se.Code, se.Message)
+			return creds, false
+		}
+		adminError(w, http.StatusForbidden, "AccessDeniedException", "the request's signature cannot be verified")
+		return creds, false
+	}
+	if !policy.IsRoot(creds.Principal) {
+		s.log.Warn("administration refused", "what", what, "principal", creds.Principal, "client", r.RemoteAddr)
+		adminError(w, http.StatusForbidden, "AccessDeniedException", fmt.Sprintf("User: %s is not authorized to %s: only the account root (the WHARF_ROOT_ACCESS_KEY_ID key) may", creds.Principal, what))
+		return creds, false
+	}
+	return creds, true
 }
 
 type validationError struct{ error }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/auth"
 	"github.com/wharfhq/wharf/internal/store"
@@ -83,23 +84,87 @@ func loadRootCredentials(dataDir, keyID, secret string) (rootCredentials, error)
 	return rootCredentials{AccessKeyID: id, Secret: sec, Generated: true, File: path}, f.Close()
 }
 
-// tokenKeyring loads the token signing key shared by every replica through
-// the metadata store, creating it at first start.
-func tokenKeyring(ctx context.Context, st store.Store) (*auth.Keyring, error) {
+// Token signing keys live in the metadata store, so every replica signs and
+// verifies with the same ones: generation 0 under settingTokenKey, each
+// rotation adds generation N under settingTokenKey+".N", and the highest
+// generation signs. Old generations keep verifying the tokens they signed.
+
+func tokenKeySetting(gen int) string {
+	if gen == 0 {
+		return settingTokenKey
+	}
+	return fmt.Sprintf("%s.%d", settingTokenKey, gen)
+}
+
+func newTokenKey() (string, error) {
 	id, key, err := auth.GenerateKey()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	stored, err := st.PutSettingIfAbsent(ctx, settingTokenKey, id+":"+hex.EncodeToString(key))
+	return id + ":" + hex.EncodeToString(key), nil
+}
+
+// loadTokenKeys reads every generation; gen is the highest.
+func loadTokenKeys(ctx context.Context, st store.Store) (current string, keys map[string][]byte, gen int, err error) {
+	keys = map[string][]byte{}
+	for gen = 0; ; gen++ {
+		stored, err := st.GetSetting(ctx, tokenKeySetting(gen))
+		if errors.Is(err, store.ErrNotFound) && gen > 0 {
+			return current, keys, gen - 1, nil
+		}
+		if err != nil {
+			return "", nil, 0, err
+		}
+		kid, hexKey, ok := strings.Cut(stored, ":")
+		raw, herr := hex.DecodeString(hexKey)
+		if !ok || herr != nil {
+			return "", nil, 0, fmt.Errorf("the stored token signing key %s is damaged", tokenKeySetting(gen))
+		}
+		keys[kid], current = raw, kid
+	}
+}
+
+// tokenKeyring loads the token signing keys, creating the first at first
+// start (the first replica to store one wins), and reloads them when a
+// token names a key this process has not seen (rotated on another replica).
+func tokenKeyring(ctx context.Context, st store.Store) (*auth.Keyring, error) {
+	first, err := newTokenKey()
 	if err != nil {
 		return nil, err
 	}
-	kid, hexKey, ok := strings.Cut(stored, ":")
-	raw, herr := hex.DecodeString(hexKey)
-	if !ok || herr != nil {
-		return nil, errors.New("the stored token signing key is damaged")
+	if _, err := st.PutSettingIfAbsent(ctx, settingTokenKey, first); err != nil {
+		return nil, err
 	}
-	return auth.NewKeyring(kid, map[string][]byte{kid: raw})
+	current, keys, _, err := loadTokenKeys(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := auth.NewKeyring(current, keys)
+	if err != nil {
+		return nil, err
+	}
+	ring.SetLoader(func() (string, map[string][]byte, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		current, keys, _, err := loadTokenKeys(ctx, st)
+		return current, keys, err
+	})
+	return ring, nil
+}
+
+// rotateTokenKey adds a signing key generation; replicas rotating at the
+// same moment agree on one new key.
+func rotateTokenKey(ctx context.Context, st store.Store) error {
+	_, _, gen, err := loadTokenKeys(ctx, st)
+	if err != nil {
+		return err
+	}
+	next, err := newTokenKey()
+	if err != nil {
+		return err
+	}
+	_, err = st.PutSettingIfAbsent(ctx, tokenKeySetting(gen+1), next)
+	return err
 }
 
 func randomHex(n int) string {

@@ -17,6 +17,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v1/", s.api)
 	mux.HandleFunc("GET "+TokenInfoPath, s.tokenInfo)
 	mux.HandleFunc(AccessKeysPath, s.accessKeys)
+	mux.HandleFunc(TokenKeysPath, s.tokenKeys)
 	mux.HandleFunc("/", s.dataPlane)
 	return mux
 }

@@ -1,6 +1,8 @@
 package clients
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -99,6 +101,23 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("40 requests over two replicas made %d page and %d file requests upstream, want 1 and 1", pages, files)
 	}
 	t.Logf("cross-replica coalescing: 40 requests over 2 replicas -> 1 upstream page request, 1 upstream file request")
+
+	// Rotating the token signing key on A: tokens issued before keep
+	// working on both replicas, and B accepts tokens signed with the new key
+	// without a restart.
+	r := ca.must([]string{"WHARF_ENDPOINT_URL=" + a.URL}, wharfBin, "admin", "rotate-token-key")
+	if !strings.Contains(r.Stdout, "new tokens are signed with key") {
+		t.Fatalf("rotate-token-key:\n%s", r)
+	}
+	fresh := ca.token(domain)
+	if tokenKeyID(t, fresh) == tokenKeyID(t, tok) {
+		t.Fatalf("the token minted after rotation is signed by the old key %s", tokenKeyID(t, tok))
+	}
+	for _, tk := range []string{tok, fresh} {
+		for _, srv := range []*server{a, b} {
+			mustStatus(t, fetch(t, "GET", srv.Endpoint(domain, repo)+"simple/replicated/", nil, basic("aws", tk)), 200)
+		}
+	}
 
 	// Two racing uploads of one filename with different bytes, one through
 	// each replica: exactly one wins and both replicas serve its bytes.
@@ -216,4 +235,16 @@ func TestReplicas(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// tokenKeyID reads the signing key id from a wharf token's payload (the
+// payload is not secret; the signature is what makes a token).
+func tokenKeyID(t *testing.T, tok string) string {
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var p struct{ Kid string }
+	if err != nil || json.Unmarshal(raw, &p) != nil || p.Kid == "" {
+		t.Fatalf("cannot read the key id of a token: %v", err)
+	}
+	return p.Kid
 }
