@@ -8,6 +8,7 @@ import (
 	"flag"
 	"log"
 	"net/http"
+	_ "net/http/pprof" // on -pprof only: for comparing profiles with wharf's
 	"os"
 	"strconv"
 	"strings"
@@ -19,7 +20,11 @@ func main() {
 	auth := flag.String("auth", "", "the exact Authorization header to accept")
 	dir := flag.String("pages", ".", "directory holding index.json, index.html and their .gz")
 	file := flag.String("file", "", "the large file, served for any path ending in .whl")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go http.ListenAndServe(*pprofAddr, nil)
+	}
 	page := map[string][]byte{}
 	for _, n := range []string{"index.json", "index.json.gz", "index.html", "index.html.gz"} {
 		page[n], _ = os.ReadFile(*dir + "/" + n)

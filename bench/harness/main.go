@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -81,6 +82,15 @@ func main() {
 	}
 	h := &harness{}
 	defer h.stopAll()
+	// Interrupted: stop every server's whole process group (nginx's and
+	// gunicorn's workers too), not just the processes started here.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		h.stopAll()
+		os.Exit(130)
+	}()
 	if err := h.run(); err != nil {
 		h.stopAll()
 		log.Fatal(err)
@@ -88,6 +98,7 @@ func main() {
 }
 
 type harness struct {
+	stopOnce  sync.Once
 	dir       string
 	procs     []*exec.Cmd
 	auth      string // Authorization header value, the same for every server
@@ -119,6 +130,8 @@ func (h *harness) run() error {
 			return err
 		}
 		defer os.RemoveAll(h.dir)
+	} else if ents, err := os.ReadDir(h.dir); err == nil && len(ents) > 0 {
+		return fmt.Errorf("-work %s is not empty: the harness loads fresh data into a fresh directory", h.dir)
 	} else if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		return err
 	}
@@ -189,21 +202,20 @@ func (h *harness) start(name string, env []string, bin string, args ...string) (
 }
 
 func (h *harness) stopAll() {
-	for _, c := range h.procs {
-		if c.Process != nil {
+	h.stopOnce.Do(func() {
+		for _, c := range h.procs {
 			syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
 		}
-	}
-	for _, c := range h.procs {
-		done := make(chan struct{})
-		go func() { c.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		for _, c := range h.procs {
+			done := make(chan struct{})
+			go func() { c.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+			}
+			syscall.Kill(-c.Process.Pid, syscall.SIGKILL) // workers left behind
 		}
-	}
-	h.procs = nil
+	})
 }
 
 func waitHTTP(url string, header http.Header) error {

@@ -66,7 +66,8 @@ type Keyring struct {
 	// with every request of a client, and decoding and HMAC-verifying it
 	// each time was a tenth of serving a cached index page. Only the
 	// signature check is remembered (a pure function of the token and the
-	// fixed keys); expiry and scope are checked on every request.
+	// keys; Reload forgets it all); expiry and scope are checked on every
+	// request.
 	verified  sync.Map // token -> Claims
 	nVerified atomic.Int64
 }
@@ -137,6 +138,10 @@ func (k *Keyring) Reload() error {
 		return err
 	}
 	k.set.Store(set)
+	// Rotation only adds keys today; should a reload ever drop one, no
+	// token it signed may stay remembered.
+	k.verified.Clear()
+	k.nVerified.Store(0)
 	k.lastReload.Store(time.Now().UnixNano())
 	return nil
 }

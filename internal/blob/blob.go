@@ -90,10 +90,13 @@ func ValidateNamespace(namespace string) error {
 
 // Content returns the reader to hand to net/http for obj: the *os.File
 // itself when the backend has one (so the kernel copies the bytes with
-// sendfile), else obj.
+// sendfile), else obj. A wrapper (registry.OpenedAsset) may have OSFile and
+// answer nil when what it wraps has no file.
 func Content(obj Object) io.ReadSeeker {
 	if f, ok := obj.(interface{ OSFile() *os.File }); ok {
-		return f.OSFile()
+		if file := f.OSFile(); file != nil {
+			return file
+		}
 	}
 	return obj
 }

@@ -46,6 +46,11 @@ func (r *Registry) PolicyReader() *PolicyReader {
 
 func (c *PolicyReader) generation() uint64 { return c.gens.all.Load() + c.gens.policies.Load() }
 
+// Generation changes whenever a policy may have changed (as ViewGeneration
+// for views): a decision taken from policies read at one generation holds
+// while it is unchanged, and, with a shared store, at most ViewCacheMaxAge.
+func (c *PolicyReader) Generation() uint64 { return c.generation() }
+
 // GetPolicy returns the policy stored under key, or store.ErrNotFound.
 func (c *PolicyReader) GetPolicy(ctx context.Context, key string) (store.Policy, error) {
 	gen := c.generation() // before the read, as for views

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/auth"
 	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
 )
@@ -50,19 +51,12 @@ func (s *Server) dataPlane(w http.ResponseWriter, r *http.Request) {
 	}
 	ref := registry.RepoRef{Domain: m[1], Owner: m[2], Repository: m[4]}
 	format, rest := m[3], m[5]
-	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, time.Now())
-	if refusal != nil {
-		s.log.Warn("data plane request refused", "reason", refusal.Code, "client", r.RemoteAddr,
-			"method", r.Method, "path", r.URL.Path, "user_agent", r.UserAgent())
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="%s/%s"`, ref.Domain, ref.Repository))
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
-		return
-	}
-	if !s.mayRead(w, r, claims.Principal, ref) {
-		return
+	now := time.Now()
+	claims, allowed := s.reads.lookup(r, ref, now) // see readmemo.go
+	if !allowed {
+		if !s.authenticateRead(w, r, ref, now, &claims) {
+			return
+		}
 	}
 	r = r.WithContext(registry.WithPublishCheck(r.Context(), s.api.PublishCheck(claims.Principal)))
 	switch format {
@@ -73,6 +67,29 @@ func (s *Server) dataPlane(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, fmt.Sprintf("wharf does not serve the %s format yet; supported: pypi, generic", format), http.StatusNotFound)
 	}
+}
+
+// authenticateRead authenticates r and, for a read, authorizes it; it
+// answers a refusal itself and reports whether to go on.
+func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, now time.Time, out *auth.Claims) bool {
+	gen := s.reads.generation() // before the checks, as for cached pages
+	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, now)
+	if refusal != nil {
+		s.log.Warn("data plane request refused", "reason", refusal.Code, "client", r.RemoteAddr,
+			"method", r.Method, "path", r.URL.Path, "user_agent", r.UserAgent())
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="%s/%s"`, ref.Domain, ref.Repository))
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
+		return false
+	}
+	if !s.mayRead(w, r, claims.Principal, ref) {
+		return false
+	}
+	s.reads.remember(r, ref, claims, gen, now)
+	*out = claims
+	return true
 }
 
 // mayRead applies codeartifact:ReadFromRepository to downloads and index

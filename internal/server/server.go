@@ -41,6 +41,7 @@ type Server struct {
 	secrets   *secrets.Box       // seals access keys' secrets at rest
 	verifier  *sigv4.Verifier    // SigV4 for the control plane and the admin endpoint
 	authz     *policy.Authorizer // permission policies, for both planes
+	reads     *readMemo          // data-plane reads already allowed
 }
 
 // New opens the storage and prepares every component.
@@ -93,6 +94,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	// Policies are read from memory, invalidated by writes (no I/O per request).
 	s.authz = &policy.Authorizer{Store: s.reg.PolicyReader()}
+	s.reads = &readMemo{policies: s.reg.PolicyReader(), maxAge: s.reg.ViewCacheMaxAge}
 	up := upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, Timeout: cfg.UpstreamTimeout}, st, log)
 	if err := s.reg.UseUpstreams(up, cfg.ExternalConnections); err != nil {
 		return fail(err)
