@@ -104,7 +104,7 @@ func (s *Store) CreateRepository(ctx context.Context, r store.Repository) error 
 		tag, err := tx.Exec(ctx, `INSERT INTO repositories
 			(domain_id, name, description, upstreams, external_connections, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-			did, r.Name, r.Description, jsonVal(r.Upstreams), jsonVal(r.ExternalConnections), timeVal(r.CreatedAt))
+			did, r.Name, r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), timeVal(r.CreatedAt))
 		return affected(tag, err, what, store.ErrExists)
 	})
 	if sqlState(err) == "23503" { // the domain was deleted after the lookup
@@ -125,10 +125,10 @@ func scanRepo(sc scanner) (store.Repository, error) {
 		return r, err
 	}
 	r.CreatedAt = timeOf(created)
-	if r.Upstreams, err = listOf(up); err != nil {
+	if r.Upstreams, err = store.ListOf(up); err != nil {
 		return r, err
 	}
-	r.ExternalConnections, err = listOf(ext)
+	r.ExternalConnections, err = store.ListOf(ext)
 	return r, err
 }
 
@@ -140,7 +140,7 @@ func (s *Store) GetRepository(ctx context.Context, owner, domain, name string) (
 func (s *Store) UpdateRepository(ctx context.Context, r store.Repository) error {
 	tag, err := s.db.Exec(ctx, `UPDATE repositories SET description = $1, upstreams = $2, external_connections = $3
 		WHERE name = $4 AND domain_id = (SELECT id FROM domains WHERE owner = $5 AND name = $6)`,
-		r.Description, jsonVal(r.Upstreams), jsonVal(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
+		r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
 	return affected(tag, err, repoName(r.DomainOwner, r.DomainName, r.Name), store.ErrNotFound)
 }
 

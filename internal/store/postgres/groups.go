@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -12,14 +11,6 @@ import (
 
 func groupName(owner, domain, pattern string) string {
 	return fmt.Sprintf("package group %s in domain %s/%s", pattern, owner, domain)
-}
-
-func restrictionsVal(r map[string]store.GroupRestriction) string {
-	if len(r) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(r) // plain strings and slices always marshal
-	return string(b)
 }
 
 const groupCols = `g.pattern, g.description, g.contact_info, g.restrictions, g.created_at`
@@ -33,10 +24,9 @@ func scanGroup(owner, domain string) func(scanner) (store.PackageGroup, error) {
 			return g, err
 		}
 		g.CreatedAt = timeOf(created)
-		if restrictions != "{}" {
-			if err := json.Unmarshal([]byte(restrictions), &g.Restrictions); err != nil {
-				return g, fmt.Errorf("stored restrictions of %s: %w", g.Pattern, err)
-			}
+		var err error
+		if g.Restrictions, err = store.RestrictionsOf(restrictions); err != nil {
+			return g, fmt.Errorf("%s: %w", g.Pattern, err)
 		}
 		return g, nil
 	}
@@ -51,7 +41,7 @@ func (s *Store) CreatePackageGroup(ctx context.Context, g store.PackageGroup) er
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO package_groups (domain_id, pattern, description, contact_info, restrictions, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-			did, g.Pattern, g.Description, g.ContactInfo, restrictionsVal(g.Restrictions), timeVal(g.CreatedAt))
+			did, g.Pattern, g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions), timeVal(g.CreatedAt))
 		return affected(tag, err, what, store.ErrExists)
 	})
 	if sqlState(err) == "23503" { // the domain was deleted after the lookup
@@ -71,7 +61,7 @@ func (s *Store) GetPackageGroup(ctx context.Context, owner, domain, pattern stri
 func (s *Store) UpdatePackageGroup(ctx context.Context, g store.PackageGroup) error {
 	tag, err := s.db.Exec(ctx, `UPDATE package_groups SET description = $4, contact_info = $5, restrictions = $6
 		WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = $3)`,
-		g.DomainOwner, g.DomainName, g.Pattern, g.Description, g.ContactInfo, restrictionsVal(g.Restrictions))
+		g.DomainOwner, g.DomainName, g.Pattern, g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions))
 	return affected(tag, err, groupName(g.DomainOwner, g.DomainName, g.Pattern), store.ErrNotFound)
 }
 

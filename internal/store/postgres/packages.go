@@ -113,10 +113,10 @@ func scanVer(k store.PackageKey) func(scanner) (store.PackageVersion, error) {
 			return v, err
 		}
 		v.PublishedAt, v.UpdatedAt = timeOf(published), timeOf(updated)
-		if v.Licenses, err = listOf(licenses); err != nil {
+		if v.Licenses, err = store.ListOf(licenses); err != nil {
 			return v, err
 		}
-		v.Attributes, err = mapOf(attrs)
+		v.Attributes, err = store.MapOf(attrs)
 		return v, err
 	}
 }
@@ -150,7 +150,7 @@ func scanAsset(k store.PackageKey) func(scanner) (store.Asset, error) {
 			return a, err
 		}
 		a.CreatedAt = timeOf(created)
-		a.Attributes, err = mapOf(attrs)
+		a.Attributes, err = store.MapOf(attrs)
 		return a, err
 	}
 }
@@ -248,7 +248,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 			 published_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING RETURNING id`,
 			[]any{pid, v.Version, v.DisplayVersion, v.Status, v.Revision, v.OriginType, v.OriginRepository,
-				v.OriginExternalConnection, v.Summary, v.HomePage, v.SourceCodeRepository, jsonVal(v.Licenses), jsonVal(v.Attributes),
+				v.OriginExternalConnection, v.Summary, v.HomePage, v.SourceCodeRepository, store.JSONText(v.Licenses), store.JSONText(v.Attributes),
 				timeVal(v.PublishedAt), timeVal(v.UpdatedAt)},
 			`SELECT id FROM package_versions WHERE package_id = $1 AND version = $2`, pid, v.Version)
 		if err != nil {
@@ -258,7 +258,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 		tag, err := tx.Exec(ctx, `INSERT INTO assets
 			(version_id, domain_id, name, size, sha256, sha512, sha1, md5, attributes, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-			vid, did, a.Name, a.Size, a.SHA256, a.SHA512, a.SHA1, a.MD5, jsonVal(a.Attributes), timeVal(a.CreatedAt))
+			vid, did, a.Name, a.Size, a.SHA256, a.SHA512, a.SHA1, a.MD5, store.JSONText(a.Attributes), timeVal(a.CreatedAt))
 		if err != nil {
 			return err
 		}

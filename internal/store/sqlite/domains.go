@@ -137,7 +137,7 @@ func (s *Store) CreateRepository(ctx context.Context, r store.Repository) error 
 		res, err := tx.ExecContext(ctx, `INSERT INTO repositories
 			(domain_id, name, description, upstreams, external_connections, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			did, r.Name, r.Description, jsonVal(r.Upstreams), jsonVal(r.ExternalConnections), timeVal(r.CreatedAt))
+			did, r.Name, r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), timeVal(r.CreatedAt))
 		return inserted(res, err, repoName(r.DomainOwner, r.DomainName, r.Name))
 	})
 }
@@ -154,10 +154,10 @@ func scanRepo(sc scanner) (store.Repository, error) {
 		return r, err
 	}
 	r.CreatedAt = timeOf(created)
-	if r.Upstreams, err = listOf(up); err != nil {
+	if r.Upstreams, err = store.ListOf(up); err != nil {
 		return r, err
 	}
-	r.ExternalConnections, err = listOf(ext)
+	r.ExternalConnections, err = store.ListOf(ext)
 	return r, err
 }
 
@@ -172,7 +172,7 @@ func (s *Store) GetRepository(ctx context.Context, owner, domain, name string) (
 func (s *Store) UpdateRepository(ctx context.Context, r store.Repository) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE repositories SET description = ?, upstreams = ?, external_connections = ?
 		WHERE name = ? AND domain_id = (SELECT id FROM domains WHERE owner = ? AND name = ?)`,
-		r.Description, jsonVal(r.Upstreams), jsonVal(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
+		r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
 	return affected(res, err, repoName(r.DomainOwner, r.DomainName, r.Name), store.ErrNotFound)
 }
 

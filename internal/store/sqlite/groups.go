@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
 	"github.com/wharfhq/wharf/internal/store"
@@ -11,14 +10,6 @@ import (
 
 func groupName(owner, domain, pattern string) string {
 	return fmt.Sprintf("package group %s in domain %s/%s", pattern, owner, domain)
-}
-
-func restrictionsVal(r map[string]store.GroupRestriction) string {
-	if len(r) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(r) // plain strings and slices always marshal
-	return string(b)
 }
 
 const groupCols = `g.pattern, g.description, g.contact_info, g.restrictions, g.created_at`
@@ -32,10 +23,9 @@ func scanGroup(owner, domain string) func(scanner) (store.PackageGroup, error) {
 			return g, err
 		}
 		g.CreatedAt = timeOf(created)
-		if restrictions != "{}" {
-			if err := json.Unmarshal([]byte(restrictions), &g.Restrictions); err != nil {
-				return g, fmt.Errorf("stored restrictions of %s: %w", g.Pattern, err)
-			}
+		var err error
+		if g.Restrictions, err = store.RestrictionsOf(restrictions); err != nil {
+			return g, fmt.Errorf("%s: %w", g.Pattern, err)
 		}
 		return g, nil
 	}
@@ -49,7 +39,7 @@ func (s *Store) CreatePackageGroup(ctx context.Context, g store.PackageGroup) er
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO package_groups (domain_id, pattern, description, contact_info, restrictions, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			did, g.Pattern, g.Description, g.ContactInfo, restrictionsVal(g.Restrictions), timeVal(g.CreatedAt))
+			did, g.Pattern, g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions), timeVal(g.CreatedAt))
 		return inserted(res, err, groupName(g.DomainOwner, g.DomainName, g.Pattern))
 	})
 }
@@ -64,7 +54,7 @@ func (s *Store) GetPackageGroup(ctx context.Context, owner, domain, pattern stri
 func (s *Store) UpdatePackageGroup(ctx context.Context, g store.PackageGroup) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE package_groups SET description = ?, contact_info = ?, restrictions = ?
 		WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = ?)`,
-		g.Description, g.ContactInfo, restrictionsVal(g.Restrictions), g.DomainOwner, g.DomainName, g.Pattern)
+		g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions), g.DomainOwner, g.DomainName, g.Pattern)
 	return affected(res, err, groupName(g.DomainOwner, g.DomainName, g.Pattern), store.ErrNotFound)
 }
 

@@ -117,10 +117,10 @@ func scanVer(k store.PackageKey) func(scanner) (store.PackageVersion, error) {
 			return v, err
 		}
 		v.PublishedAt, v.UpdatedAt = timeOf(published), timeOf(updated)
-		if v.Licenses, err = listOf(licenses); err != nil {
+		if v.Licenses, err = store.ListOf(licenses); err != nil {
 			return v, err
 		}
-		v.Attributes, err = mapOf(attrs)
+		v.Attributes, err = store.MapOf(attrs)
 		return v, err
 	}
 }
@@ -154,7 +154,7 @@ func scanAsset(k store.PackageKey) func(scanner) (store.Asset, error) {
 			return a, err
 		}
 		a.CreatedAt = timeOf(created)
-		a.Attributes, err = mapOf(attrs)
+		a.Attributes, err = store.MapOf(attrs)
 		return a, err
 	}
 }
@@ -240,7 +240,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 				 published_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				pid, v.Version, v.DisplayVersion, v.Status, v.Revision, v.OriginType, v.OriginRepository,
-				v.OriginExternalConnection, v.Summary, v.HomePage, v.SourceCodeRepository, jsonVal(v.Licenses), jsonVal(v.Attributes),
+				v.OriginExternalConnection, v.Summary, v.HomePage, v.SourceCodeRepository, store.JSONText(v.Licenses), store.JSONText(v.Attributes),
 				timeVal(v.PublishedAt), timeVal(v.UpdatedAt)).Scan(&vid)
 		}
 		if err != nil {
@@ -258,7 +258,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 		if _, err := tx.ExecContext(ctx, `INSERT INTO assets
 			(version_id, domain_id, name, size, sha256, sha512, sha1, md5, attributes, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			vid, did, a.Name, a.Size, a.SHA256, a.SHA512, a.SHA1, a.MD5, jsonVal(a.Attributes), timeVal(a.CreatedAt)); err != nil {
+			vid, did, a.Name, a.Size, a.SHA256, a.SHA512, a.SHA1, a.MD5, store.JSONText(a.Attributes), timeVal(a.CreatedAt)); err != nil {
 			return err
 		}
 		if newVersion {

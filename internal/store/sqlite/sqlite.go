@@ -12,7 +12,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -133,32 +132,6 @@ func timeOf(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n.Int64).UTC()
-}
-
-// jsonVal encodes a list or map as JSON text; listOf and mapOf read "null",
-// "[]" and "{}" back as nil.
-func jsonVal(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil { // []string and map[string]string always marshal
-		panic(err)
-	}
-	return string(b)
-}
-
-func listOf(s string) ([]string, error) {
-	var l []string
-	if err := json.Unmarshal([]byte(s), &l); err != nil || len(l) == 0 {
-		return nil, err
-	}
-	return l, nil
-}
-
-func mapOf(s string) (map[string]string, error) {
-	var m map[string]string
-	if err := json.Unmarshal([]byte(s), &m); err != nil || len(m) == 0 {
-		return nil, err
-	}
-	return m, nil
 }
 
 // prefixRange turns a prefix filter into an index range: name >= lo AND
