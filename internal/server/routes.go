@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/internal/auth"
+	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
 )
@@ -104,14 +105,7 @@ func (s *Server) mayRead(w http.ResponseWriter, r *http.Request, principal strin
 		Resource: policy.RepositoryARN(s.cfg.Region, ref.Owner, ref.Domain, ref.Repository)}
 	d, err := s.authz.Authorize(r.Context(), req)
 	if err != nil {
-		if registry.Unavailable(err) {
-			s.log.Warn("storage unavailable", "path", r.URL.Path, "err", err)
-			w.Header().Set("Retry-After", registry.RetryAfterSeconds)
-			http.Error(w, "wharf's storage (metadata database or blob store) is unreachable right now; retry in a few seconds", http.StatusServiceUnavailable)
-			return false
-		}
-		s.log.Error("authorizing a data plane request", "err", err)
-		http.Error(w, "internal error; the server log has details", http.StatusInternalServerError)
+		httperr.Fail(w, r, s.log, err)
 		return false
 	}
 	if d.Allowed {

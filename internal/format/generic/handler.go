@@ -1,7 +1,6 @@
 package generic
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/registry"
 )
 
@@ -64,32 +64,8 @@ func (h *Handler) ServeRepo(w http.ResponseWriter, r *http.Request, ref registry
 	http.ServeContent(w, r, "", info.ModTime, blob.Content(obj))
 }
 
-// fail maps registry errors to the data plane's statuses.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var re *registry.Error
-	if errors.As(err, &re) {
-		status := map[registry.Kind]int{
-			registry.KindNotFound:   http.StatusNotFound,
-			registry.KindConflict:   http.StatusConflict,
-			registry.KindValidation: http.StatusBadRequest,
-			registry.KindForbidden:  http.StatusForbidden,
-			registry.KindGone:       http.StatusGone,
-		}[re.Kind]
-		if status == 0 {
-			status = http.StatusBadGateway
-		}
-		httpError(w, status, re.Message)
-		return
-	}
-	h.log.Error("generic request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	httpError(w, http.StatusInternalServerError, "internal error; the server log has details")
+	httperr.Fail(w, r, h.log, err)
 }
 
-func httpError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	// A refusal because of a status (410) must not outlive the status.
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	fmt.Fprintln(w, msg)
-}
+func httpError(w http.ResponseWriter, status int, msg string) { httperr.Write(w, status, msg) }

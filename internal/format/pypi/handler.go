@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/registry"
 )
 
@@ -87,39 +88,13 @@ func absoluteURL(r *http.Request, path string) string {
 	return scheme + "://" + r.Host + path
 }
 
-// fail maps registry errors to the data plane's statuses.
+// fail answers a failed request; a parser's refusal is the client's fault.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var re *registry.Error
-	if errors.As(err, &re) {
-		status := map[registry.Kind]int{
-			registry.KindNotFound:        http.StatusNotFound,
-			registry.KindConflict:        http.StatusConflict,
-			registry.KindValidation:      http.StatusBadRequest,
-			registry.KindForbidden:       http.StatusForbidden,
-			registry.KindGone:            http.StatusGone,
-			registry.KindUpstream:        http.StatusBadGateway,
-			registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
-		}[re.Kind]
-		httpError(w, status, re.Message)
-		return
-	}
 	if errors.Is(err, ErrInvalid) {
-		httpError(w, http.StatusBadRequest, err.Error())
+		httperr.Write(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if registry.Unavailable(err) {
-		h.log.Warn("storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", registry.RetryAfterSeconds)
-		httpError(w, http.StatusServiceUnavailable, "wharf's storage (metadata database or blob store) is unreachable right now; retry in a few seconds")
-		return
-	}
-	h.log.Error("pypi request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	httpError(w, http.StatusInternalServerError, "internal error; the server log has details")
+	httperr.Fail(w, r, h.log, err)
 }
 
-func httpError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	fmt.Fprintln(w, msg)
-}
+func httpError(w http.ResponseWriter, status int, msg string) { httperr.Write(w, status, msg) }

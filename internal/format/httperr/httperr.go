@@ -1,0 +1,57 @@
+// Package httperr is how every format's data plane answers a failed
+// request, so a registry refusal gets the same status and message from
+// pip's endpoint as from the generic one.
+package httperr
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/wharfhq/wharf/internal/registry"
+)
+
+var statusOf = map[registry.Kind]int{
+	registry.KindNotFound:        http.StatusNotFound,
+	registry.KindConflict:        http.StatusConflict,
+	registry.KindValidation:      http.StatusBadRequest,
+	registry.KindForbidden:       http.StatusForbidden,
+	registry.KindGone:            http.StatusGone,
+	registry.KindUpstream:        http.StatusBadGateway,
+	registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
+}
+
+// Fail answers err: a registry refusal with its status and message,
+// unreachable storage with 503 and Retry-After, anything else with a 500
+// whose details go to the log only.
+func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var re *registry.Error
+	if errors.As(err, &re) {
+		status := statusOf[re.Kind]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		Write(w, status, re.Message)
+		return
+	}
+	if registry.Unavailable(err) {
+		log.Warn("storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", registry.RetryAfterSeconds)
+		Write(w, http.StatusServiceUnavailable, "wharf's storage (metadata database or blob store) is unreachable right now; retry in a few seconds")
+		return
+	}
+	log.Error("data plane request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	Write(w, http.StatusInternalServerError, "internal error; the server log has details")
+}
+
+// Write sends a plain-text refusal. It is never cached: a refusal because
+// of a status (410 for an Archived version) must not outlive the status.
+func Write(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, msg)
+}
