@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -42,7 +43,18 @@ func (c Config) blobURL() string {
 func openStore(ctx context.Context, raw string) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(raw, "sqlite://"):
-		return sqlite.Open(strings.TrimPrefix(raw, "sqlite://"))
+		path := strings.TrimPrefix(raw, "sqlite://")
+		st, err := sqlite.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		// The database holds the token signing key: owner only (SQLite
+		// gives its -wal and -shm files the database's mode).
+		if err := os.Chmod(path, 0o600); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return st, nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		return postgres.Open(ctx, raw)
 	}
