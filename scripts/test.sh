@@ -36,6 +36,8 @@ debpy() { /usr/bin/python3 -c "$1" >/dev/null 2>&1; }
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v twine >/dev/null 2>&1 || missing+=(twine)
+[ -x /usr/bin/poetry ] || missing+=(python3-poetry)
+[ -x /usr/bin/pdm ] || missing+=(python3-pdm)
 [ -x /usr/bin/python3 ] && debpy 'import build' || missing+=(python3-build)
 debpy 'import setuptools' || missing+=(python3-setuptools)
 debpy 'import wheel' || missing+=(python3-wheel)

@@ -233,6 +233,8 @@ var installHint = map[string]string{
 	"twine":   "twine: `apt-get install -y twine` (scripts/test.sh does this)",
 	"build":   "Debian's python3-build + setuptools + flit: `apt-get install -y python3-build python3-setuptools python3-wheel flit` (scripts/test.sh does this)",
 	"curl":    "curl: `apt-get install -y curl` (scripts/test.sh does this)",
+	"poetry":  "poetry: `apt-get install -y python3-poetry` (scripts/test.sh does this)",
+	"pdm":     "pdm: `apt-get install -y python3-pdm` (scripts/test.sh does this)",
 }
 
 func tools() *toolchain {
@@ -270,6 +272,8 @@ func tools() *toolchain {
 		find("python3", filepath.Join(tc.pyDir, "python3"), "/usr/bin/python3")
 		find("twine", "/usr/bin/twine", "/usr/local/bin/twine")
 		find("curl", "/usr/bin/curl")
+		find("poetry", "/usr/bin/poetry")
+		find("pdm", "/usr/bin/pdm")
 		find("build", "/usr/bin/python3")
 		if p, ok := tc.path["python3"]; ok {
 			if out, err := exec.Command(p, "-c", "import boto3").CombinedOutput(); err != nil {
