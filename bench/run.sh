@@ -2,6 +2,10 @@
 # bench/run.sh: wharf against the stack ceiling, nginx and pypiserver, on
 # loopback, in one run. See bench/README.md. Extra arguments go to the
 # harness (bench/harness), e.g. bench/run.sh -rounds 1 -duration 5s -only json.
+# The other workloads (-only upstream,memory,upload,pip,scale) also use
+# /usr/bin/twine (Debian's twine, installed when missing) and a pip given by
+# -pip (default /root/.pyenv/versions/3.11.7/bin/pip); scale needs ~1 GiB of
+# disk for its database, memory ~2 GiB for its file.
 #
 # Environment:
 #   PYPISERVER_SRC   a pypiserver source tree (the directory holding pypiserver/).
@@ -17,6 +21,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -x /usr/bin/twine ] || need+=(twine)
 if [ -n "${PYPISERVER_SRC:-}" ] || command -v git >/dev/null; then
 	[ -x /usr/bin/gunicorn ] || need+=(gunicorn)
 	/usr/bin/python3 -c 'import packaging, defusedxml, importlib_resources' 2>/dev/null ||
@@ -34,6 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/wharf" ./cmd/wharf
 go build -o "$tmp/ceiling" ./bench/ceiling
 go build -o "$tmp/harness" ./bench/harness
+go build -o "$tmp/scalegen" ./bench/scalegen
 
 if [ -z "${PYPISERVER_SRC:-}" ] && command -v git >/dev/null; then
 	if timeout 60 git clone -q --depth 1 https://github.com/pypiserver/pypiserver "$tmp/pypiserver" 2>/dev/null; then
@@ -43,5 +49,5 @@ if [ -z "${PYPISERVER_SRC:-}" ] && command -v git >/dev/null; then
 	fi
 fi
 
-exec_args=(-wharf "$tmp/wharf" -ceiling "$tmp/ceiling")
+exec_args=(-wharf "$tmp/wharf" -ceiling "$tmp/ceiling" -scalegen "$tmp/scalegen")
 "$tmp/harness" "${exec_args[@]}" "$@"

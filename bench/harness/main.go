@@ -62,7 +62,7 @@ var (
 	pypiSrc    = flag.String("pypiserver-src", os.Getenv("PYPISERVER_SRC"), "a pypiserver source tree (the directory holding pypiserver/); empty: leave pypiserver out")
 	wharfEnv   = flag.String("wharf-env", os.Getenv("BENCH_WHARF_ENV"), "extra environment for wharf, space-separated KEY=VALUE (e.g. to select PostgreSQL + S3 once serve supports them)")
 	wharfLabel = flag.String("wharf-label", envOr("BENCH_WHARF_LABEL", "wharf (SQLite + fs)"), "how the table names this wharf")
-	only       = flag.String("only", "", "comma-separated workloads to run (json,html,gzip,download); empty: all")
+	only       = flag.String("only", "", "comma-separated workloads to run (json,html,gzip,download,upstream,memory,upload,pip,scale); empty: all")
 	pprofOut   = flag.String("cpuprofile", "", "after the rounds, record a CPU profile of wharf under the JSON workload into this file (needs WHARF_PPROF support in wharf)")
 	markdown   = flag.String("markdown", "", "also write the result table (Markdown) to this file")
 )
@@ -107,6 +107,9 @@ type harness struct {
 	nginx     endpoint
 	pypi      endpoint // zero when pypiserver is left out
 	wharfPID  int
+	main      *wharfInst
+	nginxBase string
+	nginxLog  string // access log of the /upstream/ and /pip/ locations
 	pprofAddr string
 	uploadURL string
 	bigSize   int64
@@ -159,19 +162,30 @@ func (h *harness) run() error {
 	if err := h.verify(); err != nil {
 		return err
 	}
-	res := h.measure()
-	table := h.table(res)
-	fmt.Println()
-	fmt.Print(table)
-	if *markdown != "" {
-		if err := os.WriteFile(*markdown, []byte(table), 0o644); err != nil {
+	var table string
+	if len(workloads()) > 0 {
+		res := h.measure()
+		table = h.table(res)
+		fmt.Println()
+		fmt.Print(table)
+	}
+	if *pprofOut != "" && len(workloads()) > 0 {
+		if err := h.profile(); err != nil {
 			return err
 		}
 	}
-	if *pprofOut != "" {
-		return h.profile()
+	extra, err := h.extras()
+	if extra != "" {
+		fmt.Println()
+		fmt.Print(extra)
+		table += "\n" + extra
 	}
-	return nil
+	if *markdown != "" {
+		if werr := os.WriteFile(*markdown, []byte(table), 0o644); werr != nil {
+			return werr
+		}
+	}
+	return err
 }
 
 // ------------------------------------------------------------ processes
@@ -239,6 +253,60 @@ func waitHTTP(url string, header http.Header) error {
 // ------------------------------------------------------------ wharf + data
 
 func (h *harness) startWharf() error {
+	env := []string{}
+	if *pprofOut != "" {
+		h.pprofAddr = freeAddr()
+		env = append(env, "WHARF_PPROF="+h.pprofAddr)
+	}
+	w, err := h.newWharf("wharf", filepath.Join(h.dir, "wharf-data"), env)
+	if err != nil {
+		return err
+	}
+	h.main = w
+	h.wharfPID = w.pid
+	h.uploadURL = w.ep
+	h.auth = w.auth
+	h.wharf = endpoint{name: *wharfLabel,
+		page:     w.ep + "simple/" + project + "/",
+		download: w.ep + "simple/" + bigProject + "/1.0/" + bigWheelName(),
+	}
+	h.wharf.jsonPage, h.wharf.htmlPage = h.wharf.page, h.wharf.page
+	h.wharf.pgid = w.pid
+	return nil
+}
+
+// wharfInst is one running `wharf serve` with a domain, a repository and a
+// token.
+type wharfInst struct {
+	name, dataDir string
+	env           []string
+	cmd           *exec.Cmd
+	pid           int
+	base          string // http://addr
+	ep            string // the repository's pypi endpoint, ending in /
+	auth          string // Authorization header value
+	cp            *client.Client
+}
+
+// newWharf starts wharf on dataDir, creates the domain and repository
+// (unless they exist) and gets a token.
+func (h *harness) newWharf(name, dataDir string, extraEnv []string) (*wharfInst, error) {
+	w := &wharfInst{name: name, dataDir: dataDir, env: extraEnv}
+	if err := h.startInst(w); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if err := w.cp.Do(ctx, "POST", "/v1/domain", url.Values{"domain": {domain}}, nil); err != nil {
+		return nil, fmt.Errorf("CreateDomain: %w", err)
+	}
+	if err := w.cp.Do(ctx, "POST", "/v1/repository", url.Values{"domain": {domain}, "repository": {repo}}, nil); err != nil {
+		return nil, fmt.Errorf("CreateRepository: %w", err)
+	}
+	return w, w.token()
+}
+
+// startInst (re)starts w's process on its data directory, on a new port.
+func (h *harness) startInst(w *wharfInst) error {
 	addr := freeAddr()
 	env := []string{
 		"WHARF_ACCOUNT_ID=" + accountID,
@@ -246,51 +314,48 @@ func (h *harness) startWharf() error {
 		"WHARF_ROOT_SECRET_ACCESS_KEY=" + rootSecret,
 		"WHARF_LOG_LEVEL=warn",
 	}
-	if *pprofOut != "" {
-		h.pprofAddr = freeAddr()
-		env = append(env, "WHARF_PPROF="+h.pprofAddr)
-	}
+	env = append(env, w.env...)
 	env = append(env, strings.Fields(*wharfEnv)...)
-	cmd, err := h.start("wharf", env, *wharfBin, "serve", "--listen", addr, "--data-dir", filepath.Join(h.dir, "wharf-data"))
+	cmd, err := h.start(w.name, env, *wharfBin, "serve", "--listen", addr, "--data-dir", w.dataDir)
 	if err != nil {
 		return err
 	}
-	h.wharfPID = cmd.Process.Pid
-	base := "http://" + addr
-	if err := waitHTTP(base+"/healthz", nil); err != nil {
+	w.cmd, w.pid = cmd, cmd.Process.Pid
+	w.base = "http://" + addr
+	w.ep = fmt.Sprintf("%s/%s-%s/pypi/%s/", w.base, domain, accountID, repo)
+	if err := waitHTTP(w.base+"/healthz", nil); err != nil {
 		return err
 	}
-	ep := fmt.Sprintf("%s/%s-%s/pypi/%s/", base, domain, accountID, repo)
-	h.uploadURL = ep
-	h.wharf = endpoint{name: *wharfLabel,
-		page:     ep + "simple/" + project + "/",
-		download: ep + "simple/" + bigProject + "/1.0/" + bigWheelName(),
-	}
-	h.wharf.jsonPage, h.wharf.htmlPage = h.wharf.page, h.wharf.page
-	h.wharf.pgid = cmd.Process.Pid
-	log.Printf("wharf listening on %s (pid %d)", addr, h.wharfPID)
-
+	log.Printf("%s listening on %s (pid %d)", w.name, addr, w.pid)
 	ctx := context.Background()
 	os.Setenv("AWS_ACCESS_KEY_ID", rootKeyID)
 	os.Setenv("AWS_SECRET_ACCESS_KEY", rootSecret)
 	os.Setenv("AWS_CONFIG_FILE", filepath.Join(h.dir, "no-aws-config"))
 	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(h.dir, "no-aws-credentials"))
-	c, err := client.New(ctx, client.Options{Endpoint: base, Region: "us-east-1"})
+	w.cp, err = client.New(ctx, client.Options{Endpoint: w.base, Region: "us-east-1"})
+	return err
+}
+
+func (w *wharfInst) token() error {
+	tok, err := w.cp.GetAuthorizationToken(context.Background(), domain, accountID, 12*time.Hour)
 	if err != nil {
 		return err
 	}
-	if err := c.Do(ctx, "POST", "/v1/domain", url.Values{"domain": {domain}}, nil); err != nil {
-		return fmt.Errorf("CreateDomain: %w", err)
-	}
-	if err := c.Do(ctx, "POST", "/v1/repository", url.Values{"domain": {domain}, "repository": {repo}}, nil); err != nil {
-		return fmt.Errorf("CreateRepository: %w", err)
-	}
-	tok, err := c.GetAuthorizationToken(ctx, domain, accountID, 12*time.Hour)
-	if err != nil {
-		return err
-	}
-	h.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte("aws:"+tok.Value))
+	w.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte("aws:"+tok.Value))
 	return nil
+}
+
+// stop ends w's process group and waits for it.
+func (w *wharfInst) stop() {
+	syscall.Kill(-w.pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { w.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-w.pid, syscall.SIGKILL)
+		<-done
+	}
 }
 
 type wheel struct {
@@ -350,6 +415,10 @@ func sha256File(path string) (string, error) {
 
 // upload sends a wheel through wharf's upload API, as twine does.
 func (h *harness) upload(project string, w wheel) error {
+	return uploadTo(h.uploadURL, h.auth, project, w)
+}
+
+func uploadTo(uploadURL, auth, project string, w wheel) error {
 	sha, err := sha256File(w.path)
 	if err != nil {
 		return err
@@ -375,9 +444,9 @@ func (h *harness) upload(project string, w wheel) error {
 		}
 		pw.CloseWithError(mw.Close())
 	}()
-	req, _ := http.NewRequest("POST", h.uploadURL, pr)
+	req, _ := http.NewRequest("POST", uploadURL, pr)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", h.auth)
+	req.Header.Set("Authorization", auth)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
@@ -566,6 +635,10 @@ http {
         location / {
             if ($http_authorization != "%[5]s") { return 401; }
         }
+        # The upstream workload's "public" index (no credentials, logged).
+        location /upstream/ {
+            access_log %[2]s/upstream-access.log;
+        }
     }
 }
 `
@@ -592,6 +665,8 @@ func (h *harness) startNginx() error {
 		return err
 	}
 	base := "http://" + addr
+	h.nginxBase = base
+	h.nginxLog = filepath.Join(prefix, "upstream-access.log")
 	h.nginx = endpoint{name: "nginx (static, sendfile)", pgid: cmd.Process.Pid,
 		jsonPage: base + "/simple/" + project + "/index.json",
 		htmlPage: base + "/simple/" + project + "/index.html",

@@ -161,8 +161,13 @@ type View struct {
 	Degraded []string
 	// Volatile: an external connection was consulted, so the view can
 	// change without a write here (its index page expires); a rendering of
-	// it must not be cached under ViewGeneration.
+	// it must not be cached under ViewGeneration alone.
 	Volatile bool
+	// FreshFor, for a Volatile view, is how long every upstream page it
+	// used stays fresh (the shortest remaining TTL): a rendering may be
+	// reused that long while ViewGeneration is unchanged. Zero when an
+	// upstream failed or a stale page was used: then not at all.
+	FreshFor time.Duration
 }
 
 // PackageView merges what the search order offers for a package. Each
@@ -194,17 +199,22 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 	view := &View{}
 	seen := map[string]bool{}
 	var upstreamErr error
+	fresh, reusable := time.Duration(-1), true
 	for _, src := range order {
 		if !gate.allows(src) { // the package's group blocks this way in
 			continue
 		}
 		if src.connection != "" {
 			view.Volatile = true
-			files, err := r.remoteFiles(ctx, src, f, k)
+			files, freshFor, err := r.remoteFiles(ctx, src, f, k)
 			if err != nil {
 				upstreamErr = err
+				reusable = false
 				view.Degraded = append(view.Degraded, src.String())
 				continue
+			}
+			if freshFor >= 0 && (fresh < 0 || freshFor < fresh) {
+				fresh = freshFor
 			}
 			added := map[string]bool{}
 			for i := range files {
@@ -260,6 +270,9 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 			break
 		}
 	}
+	if view.Volatile && reusable && fresh > 0 {
+		view.FreshFor = fresh
+	}
 	if len(view.Files) == 0 {
 		if upstreamErr != nil {
 			return nil, upstreamErr
@@ -277,15 +290,16 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// remoteFiles reads (through the cache) what src's connection lists for k.
-func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k store.PackageKey) ([]RemoteFile, error) {
+// remoteFiles reads (through the cache) what src's connection lists for k,
+// and how long that page stays fresh (negative: no page was consulted).
+func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k store.PackageKey) ([]RemoteFile, time.Duration, error) {
 	conn := ExternalConnections[src.connection]
 	if conn.Format != k.Format || r.upstream == nil {
-		return nil, nil
+		return nil, -1, nil
 	}
 	ri, ok := f.(RemoteIndex)
 	if !ok {
-		return nil, nil
+		return nil, -1, nil
 	}
 	url := ri.IndexURL(r.ConnectionURL(src.connection), k.Namespace, k.Name)
 	page, err := r.upstream.Page(ctx, url, ri.Accept(), func(pageURL, ct string, body []byte) ([]byte, error) {
@@ -296,15 +310,15 @@ func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k stor
 		return json.Marshal(files)
 	})
 	if err != nil {
-		return nil, upstreamError(src.connection, err)
+		return nil, 0, upstreamError(src.connection, err)
 	}
 	var files []RemoteFile
 	if len(page.Body) > 0 {
 		if err := json.Unmarshal(page.Body, &files); err != nil {
-			return nil, fmt.Errorf("cached upstream page %s: %w", url, err)
+			return nil, 0, fmt.Errorf("cached upstream page %s: %w", url, err)
 		}
 	}
-	return files, nil
+	return files, r.upstream.FreshFor(page), nil
 }
 
 // upstreamError turns an upstream failure into a registry error that names

@@ -104,6 +104,15 @@ type Page struct {
 	Stale bool
 }
 
+// FreshFor is how much longer p may be used without asking the upstream
+// again: zero for a stale page.
+func (c *Client) FreshFor(p Page) time.Duration {
+	if p.Stale {
+		return 0
+	}
+	return max(0, c.cfg.TTL-c.now().Sub(p.FetchedAt))
+}
+
 // ParseFunc turns an upstream response into the bytes to cache.
 type ParseFunc func(pageURL, contentType string, body []byte) ([]byte, error)
 

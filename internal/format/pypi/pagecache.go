@@ -19,7 +19,9 @@ import (
 // its view was read; it is served only while the generation is unchanged,
 // so a publish, a status change, a retention from upstream or a change of
 // upstreams is visible on the very next request. Pages whose view consulted
-// an external connection (View.Volatile) are not cached.
+// an external connection (View.Volatile) are cached only until the first
+// upstream page they used expires (View.FreshFor), and not at all when an
+// upstream failed or a stale page was used.
 
 // pageCacheBytes bounds the memory held by cached pages.
 const pageCacheBytes = 32 << 20
@@ -33,6 +35,7 @@ type pageKey struct {
 type renderedPage struct {
 	gen            uint64
 	born           time.Time
+	expires        time.Time // zero: valid while gen is unchanged
 	body, gz       []byte
 	contentType    []string
 	etag, etagGz   []string
@@ -167,7 +170,8 @@ func (c *pageCache) get(k pageKey, gen uint64, maxAge time.Duration) *renderedPa
 	c.mu.RLock()
 	p := c.pages[k]
 	c.mu.RUnlock()
-	if p == nil || p.gen != gen || (maxAge > 0 && time.Since(p.born) > maxAge) {
+	if p == nil || p.gen != gen || (maxAge > 0 && time.Since(p.born) > maxAge) ||
+		(!p.expires.IsZero() && !time.Now().Before(p.expires)) {
 		return nil
 	}
 	return p

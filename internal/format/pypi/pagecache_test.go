@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,11 +15,15 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/blob/fsblob"
 	"github.com/wharfhq/wharf/internal/registry"
+	"github.com/wharfhq/wharf/internal/store"
 	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/upstream"
 )
 
 // cacheFixture serves repositories "repo" (upstream: "up") and "up" of one
@@ -26,6 +31,7 @@ import (
 type cacheFixture struct {
 	t   testing.TB
 	reg *registry.Registry
+	st  *sqlite.Store
 	h   *Handler
 	srv *httptest.Server
 }
@@ -54,7 +60,7 @@ func newCacheFixture(t testing.TB) *cacheFixture {
 	if _, err := reg.CreateRepository(ctx, testOwner, "dom", "repo", "", []string{"up"}); err != nil {
 		t.Fatal(err)
 	}
-	f := &cacheFixture{t: t, reg: reg, h: NewHandler(reg, log)}
+	f := &cacheFixture{t: t, reg: reg, st: st, h: NewHandler(reg, log)}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		repo, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/pypi/"), "/")
 		f.h.ServeRepo(w, r, f.ref(repo), "/"+rest)
@@ -286,5 +292,91 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(c.in); got != c.want {
 			t.Errorf("acceptsGzip(%q) = %v", c.in, got)
 		}
+	}
+}
+
+// A page that consulted an external connection is reused while the
+// upstream page is fresh, and shows what the upstream lists once it expires.
+func TestPageCacheVolatileFollowsUpstreamTTL(t *testing.T) {
+	f := newCacheFixture(t)
+	ctx := t.Context()
+	var mu sync.Mutex
+	listed := "1.0"
+	fetches := 0
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fetches++
+		name := "ext_pkg-" + listed + "-py3-none-any.whl"
+		fmt.Fprintf(w, `<a href="../../files/%s#sha256=%s">%s</a>`, name, sumA, name)
+	}))
+	t.Cleanup(up.Close)
+	const ttl = 300 * time.Millisecond
+	client := upstream.New(upstream.Config{TTL: ttl}, f.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := f.reg.UseUpstreams(client, map[string]string{"public:pypi": up.URL + "/simple/"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reg.AssociateExternalConnection(ctx, testOwner, "dom", "up", "public:pypi"); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range pageVariants {
+		if p := f.get("repo", "ext-pkg", v.headers...); p.status != 200 || !strings.Contains(string(p.body), "ext_pkg-1.0-") {
+			t.Fatalf("%s: %d %s", v.name, p.status, p.body)
+		}
+	}
+	mu.Lock()
+	listed = "2.0"
+	mu.Unlock()
+	time.Sleep(ttl + 100*time.Millisecond) // past the upstream page's TTL
+	for _, v := range pageVariants {
+		if p := f.get("repo", "ext-pkg", v.headers...); p.status != 200 || !strings.Contains(string(p.body), "ext_pkg-2.0-") {
+			t.Fatalf("%s after the TTL: %d %s", v.name, p.status, p.body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fetches != 2 {
+		t.Errorf("upstream fetched %d times, want 2", fetches)
+	}
+}
+
+// The root index is streamed one store page at a time; every project is
+// listed once, in both representations, across page boundaries.
+func TestRootIndexStreamsAllProjects(t *testing.T) {
+	f := newCacheFixture(t)
+	ctx := t.Context()
+	const n = 1001 // the handler lists 1000 per store page
+	for i := range n {
+		k := store.PackageKey{DomainOwner: testOwner, DomainName: "dom", Repository: "repo", Format: "pypi", Name: fmt.Sprintf("p-%04d", i)}
+		v := store.PackageVersion{VersionKey: store.VersionKey{PackageKey: k, Version: "1.0"}, DisplayVersion: "1.0", Status: "Published", Revision: "r", OriginType: "INTERNAL"}
+		a := store.Asset{VersionKey: v.VersionKey, Name: fmt.Sprintf("p_%04d-1.0-py3-none-any.whl", i), Size: 1, SHA256: sumA}
+		if _, err := f.st.AddAsset(ctx, store.Package{PackageKey: k, DisplayName: k.Name, OriginPublish: "ALLOW", OriginUpstream: "BLOCK"}, v, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/pypi/repo/simple/", nil)
+	req.Header.Set("Accept", mediaJSON)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Meta     map[string]string       `json:"meta"`
+		Projects []struct{ Name string } `json:"projects"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || len(doc.Projects) != n || doc.Projects[n-1].Name != "p-1000" || doc.Meta["api-version"] == "" {
+		t.Fatalf("JSON root: %v, %d projects, meta %v", err, len(doc.Projects), doc.Meta)
+	}
+	resp, err = http.Get(f.srv.URL + "/pypi/repo/simple/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if c := strings.Count(string(body), "<a href="); c != n || !strings.HasSuffix(string(body), "</html>\n") ||
+		!strings.Contains(string(body), `<a href="p-1000/">p-1000</a>`) {
+		t.Fatalf("HTML root: %d links\n%.300s", c, body)
 	}
 }

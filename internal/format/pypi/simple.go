@@ -1,9 +1,8 @@
 package pypi
 
 import (
+	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/registry"
@@ -72,61 +70,69 @@ func negotiate(accept string) string {
 	return best
 }
 
-// servePage writes a rendered page with the headers pip and uv rely on.
-// ServeContent gives HEAD, Range and If-None-Match for free.
-func servePage(w http.ResponseWriter, r *http.Request, mediaType string, body []byte) {
-	sum := sha256.Sum256(body)
-	h := w.Header()
-	ct := mediaType
-	if mediaType != mediaJSON {
-		ct += "; charset=utf-8"
-	}
-	h.Set("Content-Type", ct)
-	h.Set("Vary", "Accept, Accept-Encoding")
-	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-	h.Set("Cache-Control", "max-age=0, must-revalidate, private")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-}
-
+// rootIndex streams the project list one store page at a time, so an index
+// of 100,000 projects is never held in memory. The first page is read
+// before anything is written: a failing store still gets a proper error
+// answer. A failure later cuts the response short (never a complete-looking
+// index with projects missing).
 func (h *Handler) rootIndex(w http.ResponseWriter, r *http.Request, ref registry.RepoRef) {
 	mt := negotiate(r.Header.Get("Accept"))
-	var names []string
 	page := store.Page{Limit: 1000}
+	pkgs, next, err := h.reg.ListPackages(r.Context(), ref, store.PackageFilter{Format: "pypi"}, page)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	hd := w.Header()
+	ct := mt
+	if mt != mediaJSON {
+		ct += "; charset=utf-8"
+	}
+	hd.Set("Content-Type", ct)
+	hd.Set("Vary", "Accept, Accept-Encoding")
+	hd.Set("Cache-Control", "max-age=0, must-revalidate, private")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	bw := bufio.NewWriterSize(w, 32<<10)
+	if mt == mediaJSON {
+		bw.WriteString(`{"meta":{"api-version":"` + apiVersion + `"},"projects":[`)
+	} else {
+		bw.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Simple index</title>\n  </head>\n  <body>\n")
+	}
+	first := true
 	for {
-		pkgs, next, err := h.reg.ListPackages(r.Context(), ref, store.PackageFilter{Format: "pypi"}, page)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
 		for _, p := range pkgs {
-			names = append(names, p.Name)
+			if mt == mediaJSON {
+				if !first {
+					bw.WriteByte(',')
+				}
+				first = false
+				name, _ := json.Marshal(p.Name)
+				bw.WriteString(`{"name":`)
+				bw.Write(name)
+				bw.WriteByte('}')
+			} else {
+				fmt.Fprintf(bw, "    <a href=\"%s/\">%s</a>\n", pathEscape(p.Name), html.EscapeString(p.Name))
+			}
 		}
 		if next == "" {
 			break
 		}
 		page.After = next
+		if pkgs, next, err = h.reg.ListPackages(r.Context(), ref, store.PackageFilter{Format: "pypi"}, page); err != nil {
+			h.log.Warn("root index cut short: the store failed while listing projects", "repository", ref.Repository, "err", err)
+			bw.Flush()
+			panic(http.ErrAbortHandler)
+		}
 	}
-	var buf bytes.Buffer
 	if mt == mediaJSON {
-		type project struct {
-			Name string `json:"name"`
-		}
-		doc := struct {
-			Meta     map[string]string `json:"meta"`
-			Projects []project         `json:"projects"`
-		}{Meta: map[string]string{"api-version": apiVersion}, Projects: []project{}}
-		for _, n := range names {
-			doc.Projects = append(doc.Projects, project{Name: n})
-		}
-		json.NewEncoder(&buf).Encode(doc)
+		bw.WriteString("]}\n")
 	} else {
-		buf.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Simple index</title>\n  </head>\n  <body>\n")
-		for _, n := range names {
-			fmt.Fprintf(&buf, "    <a href=\"%s/\">%s</a>\n", pathEscape(n), html.EscapeString(n))
-		}
-		buf.WriteString("  </body>\n</html>\n")
+		bw.WriteString("  </body>\n</html>\n")
 	}
-	servePage(w, r, mt, buf.Bytes())
+	bw.Flush()
 }
 
 // pageFile is one file on a project page.
@@ -163,8 +169,14 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref regist
 		h.fail(w, r, err)
 		return
 	}
-	p := newPage(mt, renderProject(mt, project, view), gen, !view.Volatile)
-	if !view.Volatile {
+	// A view that consulted an external connection is reused only while
+	// the upstream pages it used are fresh.
+	cacheable := !view.Volatile || view.FreshFor > 0
+	p := newPage(mt, renderProject(mt, project, view), gen, cacheable)
+	if view.Volatile && cacheable {
+		p.expires = p.born.Add(view.FreshFor)
+	}
+	if cacheable {
 		h.pages.put(key, p)
 	}
 	p.serve(w, r)
