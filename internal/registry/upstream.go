@@ -151,6 +151,7 @@ type ViewFile struct {
 	Asset  store.Asset // for a remote file: what the index declared
 	Remote *RemoteFile // set when the file is not yet ingested
 	Source string      // where it comes from, for logs
+	from   source      // the same, for ingestion
 }
 
 // View is a package as seen from one repository through its upstreams.
@@ -225,7 +226,7 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 					continue
 				}
 				added[rf.Version] = true
-				view.Files = append(view.Files, ViewFile{Status: StatusPublished, Remote: &rf, Source: src.String(), Asset: store.Asset{
+				view.Files = append(view.Files, ViewFile{Status: StatusPublished, Remote: &rf, Source: src.String(), from: src, Asset: store.Asset{
 					VersionKey: store.VersionKey{PackageKey: k, Version: rf.Version}, Name: rf.Filename, Size: rf.Size,
 					SHA256: rf.SHA256, Attributes: rf.Attributes, CreatedAt: parseTime(rf.UploadTime),
 				}})
@@ -260,7 +261,7 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 		}
 		for _, a := range assets {
 			if st, ok := status[a.Version]; ok {
-				view.Files = append(view.Files, ViewFile{Status: st, Asset: a, Source: src.String()})
+				view.Files = append(view.Files, ViewFile{Status: st, Asset: a, Source: src.String(), from: src})
 			}
 		}
 		for v := range status {
@@ -405,7 +406,7 @@ func (r *Registry) retain(ctx context.Context, repo string, v store.PackageVersi
 func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.PackageKey, vf ViewFile) (store.Asset, store.PackageVersion, error) {
 	rf := vf.Remote
 	ri := f.(RemoteIndex)
-	holder, connection, _ := strings.Cut(strings.TrimSuffix(vf.Source, ")"), " (")
+	holder, connection := vf.from.repo.Name, vf.from.connection
 	ns := blobNamespace(ref.Owner, ref.Domain)
 	type result struct {
 		asset   store.Asset
