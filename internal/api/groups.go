@@ -164,27 +164,20 @@ func (a *API) deletePackageGroup(ctx context.Context, c *call) (any, error) {
 }
 
 func (a *API) listPackageGroups(ctx context.Context, c *call) (any, error) {
-	owner, err := a.owner(c)
-	if err != nil {
-		return nil, err
-	}
-	gs, err := a.reg.ListPackageGroups(ctx, owner, c.in.String("domain"), c.in.String("prefix"))
-	if err != nil {
-		return nil, err
-	}
-	page, next, err := paginate(a.groupDescriptions(gs), c.in.String("nextToken"), pageSize(c))
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"packageGroups": page, "nextToken": nonEmpty(next)}, nil
+	return a.groupPage(ctx, c, a.reg.ListPackageGroups, c.in.String("prefix"))
 }
 
 func (a *API) listSubPackageGroups(ctx context.Context, c *call) (any, error) {
+	return a.groupPage(ctx, c, a.reg.ListSubPackageGroups, c.in.String("packageGroup"))
+}
+
+// groupPage answers a listing of package groups, one page at a time.
+func (a *API) groupPage(ctx context.Context, c *call, list func(ctx context.Context, owner, domain, arg string) ([]registry.PackageGroupInfo, error), arg string) (any, error) {
 	owner, err := a.owner(c)
 	if err != nil {
 		return nil, err
 	}
-	gs, err := a.reg.ListSubPackageGroups(ctx, owner, c.in.String("domain"), c.in.String("packageGroup"))
+	gs, err := list(ctx, owner, c.in.String("domain"), arg)
 	if err != nil {
 		return nil, err
 	}

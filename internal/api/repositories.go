@@ -161,28 +161,26 @@ func (a *API) deleteRepository(ctx context.Context, c *call) (any, error) {
 }
 
 func (a *API) associateExternalConnection(ctx context.Context, c *call) (any, error) {
-	owner, err := a.owner(c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := a.reg.AssociateExternalConnection(ctx, owner, c.in.String("domain"), c.in.String("repository"), c.in.String("externalConnection"))
-	if err != nil {
-		return nil, err
-	}
-	a.cfg.Log.Info("external connection associated", "repository", r.Name, "connection", c.in.String("externalConnection"), "by", c.caller.Principal)
-	return map[string]any{"repository": a.repositoryDescription(r)}, nil
+	return a.changeConnection(ctx, c, a.reg.AssociateExternalConnection, "external connection associated")
 }
 
 func (a *API) disassociateExternalConnection(ctx context.Context, c *call) (any, error) {
+	return a.changeConnection(ctx, c, a.reg.DisassociateExternalConnection, "external connection disassociated")
+}
+
+// changeConnection applies an (dis)association and answers with the
+// repository as it now is.
+func (a *API) changeConnection(ctx context.Context, c *call, change func(ctx context.Context, owner, domain, repo, connection string) (store.Repository, error), logMsg string) (any, error) {
 	owner, err := a.owner(c)
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.reg.DisassociateExternalConnection(ctx, owner, c.in.String("domain"), c.in.String("repository"), c.in.String("externalConnection"))
+	connection := c.in.String("externalConnection")
+	r, err := change(ctx, owner, c.in.String("domain"), c.in.String("repository"), connection)
 	if err != nil {
 		return nil, err
 	}
-	a.cfg.Log.Info("external connection disassociated", "repository", r.Name, "connection", c.in.String("externalConnection"), "by", c.caller.Principal)
+	a.cfg.Log.Info(logMsg, "repository", r.Name, "connection", connection, "by", c.caller.Principal)
 	return map[string]any{"repository": a.repositoryDescription(r)}, nil
 }
 
