@@ -108,6 +108,15 @@ func (r *Registry) GetRepository(ctx context.Context, owner, domain, name string
 	return repo, err
 }
 
+// repository is GetRepository for the paths every request takes (package
+// addresses, resolutions): remembered while no repository or domain
+// changes. The control plane reads through GetRepository, exactly.
+func (r *Registry) repository(ctx context.Context, ref RepoRef) (store.Repository, error) {
+	return r.repos.get(repoKey{ref.Owner, ref.Domain, ref.Repository}, func() (store.Repository, error) {
+		return r.GetRepository(ctx, ref.Owner, ref.Domain, ref.Repository)
+	})
+}
+
 // UpdateRepository changes the description and/or the upstream list (nil
 // leaves a field unchanged).
 func (r *Registry) UpdateRepository(ctx context.Context, owner, domain, name string, description *string, upstreams []string, setUpstreams bool) (store.Repository, error) {

@@ -366,6 +366,13 @@ func (r *Registry) groupTree(ctx context.Context, owner, domain string) (*groupT
 	return t, nil
 }
 
+// sharedGroupTree is groupTree remembered while no group or domain changes,
+// for the checks every publish and resolution makes; the tree is shared, so
+// callers must only read it.
+func (r *Registry) sharedGroupTree(ctx context.Context, owner, domain string) (*groupTree, error) {
+	return r.groups.get(domainKey{owner, domain}, func() (*groupTree, error) { return r.groupTree(ctx, owner, domain) })
+}
+
 func rootGroup(owner, domain string, created time.Time) store.PackageGroup {
 	rs := map[string]store.GroupRestriction{}
 	for _, typ := range RestrictionTypes {
@@ -464,7 +471,7 @@ func (t *groupTree) refusal(n *groupNode, typ, repo string) string {
 
 // groupAllowsPublish applies the package's group to a direct publish.
 func (r *Registry) groupAllowsPublish(ctx context.Context, ref RepoRef, k store.PackageKey) error {
-	t, err := r.groupTree(ctx, ref.Owner, ref.Domain)
+	t, err := r.sharedGroupTree(ctx, ref.Owner, ref.Domain)
 	if err != nil {
 		return err
 	}
@@ -479,7 +486,7 @@ func (r *Registry) groupAllowsPublish(ctx context.Context, ref RepoRef, k store.
 // repo from an external connection (typ EXTERNAL_UPSTREAM, repo holding the
 // connection) or from its upstream repositories (INTERNAL_UPSTREAM).
 func (r *Registry) groupAllowsUpstream(ctx context.Context, typ string, ref RepoRef, k store.PackageKey) (bool, string, error) {
-	t, err := r.groupTree(ctx, ref.Owner, ref.Domain)
+	t, err := r.sharedGroupTree(ctx, ref.Owner, ref.Domain)
 	if err != nil {
 		return false, "", err
 	}
@@ -504,7 +511,7 @@ type upstreamGate struct {
 }
 
 func (r *Registry) upstreamGate(ctx context.Context, ref RepoRef, k store.PackageKey) (*upstreamGate, error) {
-	t, err := r.groupTree(ctx, ref.Owner, ref.Domain)
+	t, err := r.sharedGroupTree(ctx, ref.Owner, ref.Domain)
 	if err != nil {
 		return nil, err
 	}

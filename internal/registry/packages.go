@@ -34,7 +34,7 @@ func (r *Registry) packageKey(ctx context.Context, ref RepoRef, format, namespac
 	if err != nil {
 		return store.PackageKey{}, nil, err
 	}
-	if _, err := r.GetRepository(ctx, ref.Owner, ref.Domain, ref.Repository); err != nil {
+	if _, err := r.repository(ctx, ref); err != nil {
 		return store.PackageKey{}, nil, err
 	}
 	ns, n, err := f.NormalizeName(namespace, name)

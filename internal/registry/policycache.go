@@ -3,8 +3,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"sync"
-	"time"
 
 	"github.com/wharfhq/wharf/internal/store"
 )
@@ -19,27 +17,18 @@ import (
 type PolicyReader struct {
 	st   store.Store // the underlying store
 	gens *generations
-
-	mu      sync.RWMutex
-	entries map[string]policyEntry
+	memo *genMemo[string, store.Policy]
 }
-
-type policyEntry struct {
-	gen  uint64
-	born time.Time
-	p    store.Policy
-	err  error // nil or store.ErrNotFound
-}
-
-// maxPolicyEntries bounds the cache: lookups are keyed by the ARN a
-// request names, which need not exist.
-const maxPolicyEntries = 10000
 
 // PolicyReader returns the registry's cached policy reader (it implements
 // policy.PolicyStore).
 func (r *Registry) PolicyReader() *PolicyReader {
 	r.policiesOnce.Do(func() {
-		r.policies = &PolicyReader{st: r.store.(countingStore).Store, gens: r.gens, entries: map[string]policyEntry{}}
+		p := &PolicyReader{st: r.store.(countingStore).Store, gens: r.gens}
+		p.memo = newGenMemo[string, store.Policy](r.gens, p.generation, func(err error) bool {
+			return err == nil || errors.Is(err, store.ErrNotFound)
+		})
+		r.policies = p
 	})
 	return r.policies
 }
@@ -53,23 +42,5 @@ func (c *PolicyReader) Generation() uint64 { return c.generation() }
 
 // GetPolicy returns the policy stored under key, or store.ErrNotFound.
 func (c *PolicyReader) GetPolicy(ctx context.Context, key string) (store.Policy, error) {
-	gen := c.generation() // before the read, as for views
-	maxAge := time.Duration(c.gens.maxAge.Load())
-	c.mu.RLock()
-	e, ok := c.entries[key]
-	c.mu.RUnlock()
-	if ok && e.gen == gen && (maxAge == 0 || time.Since(e.born) <= maxAge) {
-		return e.p, e.err
-	}
-	p, err := c.st.GetPolicy(ctx, key)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return p, err
-	}
-	c.mu.Lock()
-	if len(c.entries) >= maxPolicyEntries {
-		clear(c.entries)
-	}
-	c.entries[key] = policyEntry{gen: gen, born: time.Now(), p: p, err: err}
-	c.mu.Unlock()
-	return p, err
+	return c.memo.get(key, func() (store.Policy, error) { return c.st.GetPolicy(ctx, key) })
 }

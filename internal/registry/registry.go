@@ -46,12 +46,24 @@ type Registry struct {
 	gens         *generations // see ViewGeneration
 	policiesOnce sync.Once
 	policies     *PolicyReader
+
+	// What every page or file request reads, remembered while no
+	// repository, upstream list, package group or domain changes (memo.go).
+	repos  *genMemo[repoKey, store.Repository]
+	orders *genMemo[RepoRef, []source]
+	groups *genMemo[domainKey, *groupTree]
 }
+
+type repoKey struct{ owner, domain, name string }
+type domainKey struct{ owner, domain string }
 
 // New assembles a registry from its stores and the formats it serves.
 func New(st store.Store, bl blob.Store, log *slog.Logger, formats ...Format) *Registry {
 	gens := &generations{}
 	r := &Registry{store: countingStore{st, gens}, gens: gens, blobs: bl, formats: map[string]Format{}, log: log, now: time.Now}
+	r.repos = newGenMemo[repoKey, store.Repository](gens, gens.all.Load, nil)
+	r.orders = newGenMemo[RepoRef, []source](gens, gens.all.Load, nil)
+	r.groups = newGenMemo[domainKey, *groupTree](gens, gens.all.Load, nil)
 	for _, f := range formats {
 		r.formats[f.Name()] = f
 	}

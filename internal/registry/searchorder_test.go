@@ -49,7 +49,8 @@ func TestSearchOrder(t *testing.T) {
 		t.Fatalf("search order %q", got)
 	}
 	// A repository reachable twice is searched once; an external
-	// connection comes after its repository's upstreams.
+	// connection comes after its repository's upstreams. (The order read
+	// above is remembered: the writes must make the registry read it again.)
 	if _, err := r.UpdateRepository(ctx, o, "dom", "B", nil, []string{"E"}, true); err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,13 @@ func (s source) String() string {
 // then each upstream depth-first in priority order, each repository once,
 // at most MaxSearched. A repository's external connection comes after its
 // upstream repositories, so internal repositories always win over public ones.
+// The order is remembered while no repository changes; callers must not
+// modify it.
 func (r *Registry) searchOrder(ctx context.Context, ref RepoRef) ([]source, error) {
+	return r.orders.get(ref, func() ([]source, error) { return r.readSearchOrder(ctx, ref) })
+}
+
+func (r *Registry) readSearchOrder(ctx context.Context, ref RepoRef) ([]source, error) {
 	var order []source
 	seen := map[string]bool{}
 	var visit func(name string) error
@@ -139,7 +145,7 @@ func (r *Registry) searchOrder(ctx context.Context, ref RepoRef) ([]source, erro
 		}
 		return nil
 	}
-	if _, err := r.GetRepository(ctx, ref.Owner, ref.Domain, ref.Repository); err != nil {
+	if _, err := r.repository(ctx, ref); err != nil {
 		return nil, err
 	}
 	return order, visit(ref.Repository)

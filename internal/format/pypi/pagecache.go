@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,17 +31,23 @@ type pageKey struct {
 	owner, domain, repository, project, media string
 }
 
-// renderedPage is immutable once built; its header values are shared by
-// every response (net/http only reads them).
+// renderedPage is immutable once built, except for its gzip copy, made
+// once by the first request that accepts gzip; its header values are shared
+// by every response (net/http only reads them).
 type renderedPage struct {
 	gen            uint64
 	born           time.Time
 	expires        time.Time // zero: valid while gen is unchanged
-	body, gz       []byte
+	body           []byte
 	contentType    []string
-	etag, etagGz   []string
-	length, lenGz  []string
+	etag, length   []string
 	plainETagValue string
+
+	compress bool // worth a gzip copy (cached and not tiny)
+	gzOnce   sync.Once
+	gz       []byte // nil: the page is sent plain even to gzip clients
+	etagGz   []string
+	lenGz    []string
 }
 
 var (
@@ -50,8 +57,9 @@ var (
 )
 
 // newPage prepares a rendered body for serving: its ETag and, with
-// compress and when it pays, the gzip-compressed bytes (compressed once
-// here, never per request; a page that will not be cached is sent plain).
+// compress, a gzip copy on first demand (compressed once, never per
+// request; a page that will not be cached is sent plain). Compressing
+// lazily keeps renders cheap for clients that never ask for gzip.
 func newPage(mediaType string, body []byte, gen uint64, compress bool) *renderedPage {
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:16])
@@ -64,24 +72,48 @@ func newPage(mediaType string, body []byte, gen uint64, compress bool) *rendered
 		contentType: []string{ct},
 		etag:        []string{`"` + tag + `"`},
 		length:      []string{strconv.Itoa(len(body))},
+		compress:    compress && len(body) >= 1024,
 	}
 	p.plainETagValue = p.etag[0]
-	if compress && len(body) >= 1024 {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-		zw.Write(body)
-		zw.Close()
-		if buf.Len() < len(body) {
-			p.gz = buf.Bytes()
-			// A different representation needs a different strong ETag.
-			p.etagGz = []string{`"` + tag + `-gz"`}
-			p.lenGz = []string{strconv.Itoa(len(p.gz))}
-		}
-	}
 	return p
 }
 
-func (p *renderedPage) size() int { return len(p.body) + len(p.gz) + 256 }
+// gzipWriters are reused: a new flate writer allocates ~1 MiB of state.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
+	return zw
+}}
+
+// gzipped returns the gzip copy, making it on the first call, or nil when
+// compression does not pay.
+func (p *renderedPage) gzipped() []byte {
+	if !p.compress {
+		return nil
+	}
+	p.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
+		zw.Write(p.body)
+		zw.Close()
+		gzipWriters.Put(zw)
+		if buf.Len() < len(p.body) {
+			// A different representation needs a different strong ETag.
+			p.etagGz = []string{strings.TrimSuffix(p.etag[0], `"`) + `-gz"`}
+			p.lenGz = []string{strconv.Itoa(buf.Len())}
+			p.gz = buf.Bytes()
+		}
+	})
+	return p.gz
+}
+
+// size is what the page may come to hold, its gzip copy included.
+func (p *renderedPage) size() int {
+	if p.compress {
+		return 2*len(p.body) + 256
+	}
+	return len(p.body) + 256
+}
 
 // serve writes the page, compressed when the client accepts gzip, and
 // answers If-None-Match with 304. Range requests (rare on pages) go through
@@ -89,9 +121,11 @@ func (p *renderedPage) size() int { return len(p.body) + len(p.gz) + 256 }
 func (p *renderedPage) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	body, etag, length := p.body, p.etag, p.length
-	if p.gz != nil && acceptsGzip(r.Header["Accept-Encoding"]) {
-		body, etag, length = p.gz, p.etagGz, p.lenGz
-		h["Content-Encoding"] = hdrGzip
+	if p.compress && acceptsGzip(r.Header["Accept-Encoding"]) {
+		if gz := p.gzipped(); gz != nil {
+			body, etag, length = gz, p.etagGz, p.lenGz
+			h["Content-Encoding"] = hdrGzip
+		}
 	}
 	h["Content-Type"] = p.contentType
 	h["Vary"] = hdrVary
