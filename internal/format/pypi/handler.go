@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/registry"
 )
@@ -18,7 +20,8 @@ type Handler struct {
 	log *slog.Logger
 	// MaxUploadBytes bounds one uploaded file (AWS: 5 GB per asset).
 	MaxUploadBytes int64
-	pages          *pageCache // rendered project pages (pagecache.go)
+	pages          *pageCache         // rendered project pages (pagecache.go)
+	renders        singleflight.Group // one render per page and generation at a time
 }
 
 func NewHandler(reg *registry.Registry, log *slog.Logger) *Handler {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,11 +31,26 @@ import (
 // cacheFixture serves repositories "repo" (upstream: "up") and "up" of one
 // domain through one Handler, over a real SQLite file and blob directory.
 type cacheFixture struct {
-	t   testing.TB
-	reg *registry.Registry
-	st  *sqlite.Store
-	h   *Handler
-	srv *httptest.Server
+	t     testing.TB
+	reg   *registry.Registry
+	st    *sqlite.Store
+	reads *countingReads // the registry's store: st, with its reads counted
+	h     *Handler
+	srv   *httptest.Server
+}
+
+// countingReads counts (and, with delay, slows) the query every view of a
+// package makes, so a test can see how many times pages were rendered.
+type countingReads struct {
+	store.Store
+	assetLists atomic.Int64
+	delay      atomic.Int64 // time.Duration
+}
+
+func (c *countingReads) ListPackageAssets(ctx context.Context, k store.PackageKey) ([]store.Asset, error) {
+	c.assetLists.Add(1)
+	time.Sleep(time.Duration(c.delay.Load()))
+	return c.Store.ListPackageAssets(ctx, k)
 }
 
 func newCacheFixture(t testing.TB) *cacheFixture {
@@ -49,7 +66,8 @@ func newCacheFixture(t testing.TB) *cacheFixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := registry.New(st, bl, log, Format{})
+	reads := &countingReads{Store: st}
+	reg := registry.New(reads, bl, log, Format{})
 	ctx := t.Context()
 	if _, err := reg.CreateDomain(ctx, testOwner, "dom", ""); err != nil {
 		t.Fatal(err)
@@ -60,7 +78,7 @@ func newCacheFixture(t testing.TB) *cacheFixture {
 	if _, err := reg.CreateRepository(ctx, testOwner, "dom", "repo", "", []string{"up"}); err != nil {
 		t.Fatal(err)
 	}
-	f := &cacheFixture{t: t, reg: reg, st: st, h: NewHandler(reg, log)}
+	f := &cacheFixture{t: t, reg: reg, st: st, reads: reads, h: NewHandler(reg, log)}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		repo, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/pypi/"), "/")
 		f.h.ServeRepo(w, r, f.ref(repo), "/"+rest)
@@ -229,6 +247,27 @@ func TestPageCacheSeesEveryWrite(t *testing.T) {
 	}
 	if r := f.get("repo", "other"); r.status != 200 || !bytes.Contains(r.body, []byte(only)) {
 		t.Fatalf("other through upstream: %d %s", r.status, r.body)
+	}
+}
+
+// Requests that miss the cache together wait for one render, instead of
+// each reading the view (a busy page whose cached copy just expired).
+func TestConcurrentMissesRenderOnce(t *testing.T) {
+	f := newCacheFixture(t)
+	f.upload("repo", "demo", "1.0")
+	f.reads.assetLists.Store(0)
+	f.reads.delay.Store(int64(300 * time.Millisecond)) // all arrive during the first render
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if r := f.get("repo", "demo"); r.status != 200 {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.reads.assetLists.Load(); n != 1 {
+		t.Fatalf("20 concurrent requests for an uncached page read the package's files %d times, want 1", n)
 	}
 }
 

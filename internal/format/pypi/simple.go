@@ -3,6 +3,7 @@ package pypi
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -164,22 +165,39 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref regist
 		p.serve(w, r)
 		return
 	}
-	view, err := h.reg.PackageView(r.Context(), ref, "pypi", "", project)
+	// Requests that miss together wait for one render: on a busy page
+	// whose cached copy just expired (a shared store's max age, an
+	// upstream's TTL) every request in flight would otherwise render it.
+	flight := strings.Join([]string{ref.Owner, ref.Domain, ref.Repository, project, mt, strconv.FormatUint(gen, 10)}, "\x00")
+	v, err, _ := h.renders.Do(flight, func() (any, error) {
+		// Not the first requester's context: the others still need it.
+		return h.renderPage(context.WithoutCancel(r.Context()), ref, key, gen)
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	v.(*renderedPage).serve(w, r)
+}
+
+// renderPage renders a project page from its view and caches it if it may
+// be reused.
+func (h *Handler) renderPage(ctx context.Context, ref registry.RepoRef, key pageKey, gen uint64) (*renderedPage, error) {
+	view, err := h.reg.PackageView(ctx, ref, "pypi", "", key.project)
+	if err != nil {
+		return nil, err
+	}
 	// A view that consulted an external connection is reused only while
 	// the upstream pages it used are fresh.
 	cacheable := !view.Volatile || view.FreshFor > 0
-	p := newPage(mt, renderProject(mt, project, view), gen, cacheable)
+	p := newPage(key.media, renderProject(key.media, key.project, view), gen, cacheable)
 	if view.Volatile && cacheable {
 		p.expires = p.born.Add(view.FreshFor)
 	}
 	if cacheable {
 		h.pages.put(key, p)
 	}
-	p.serve(w, r)
+	return p, nil
 }
 
 // renderProject renders a project page as PEP 691 JSON or PEP 503 HTML.
