@@ -20,7 +20,7 @@ func (s *Store) GetSetting(ctx context.Context, name string) (string, error) {
 
 func (s *Store) PutSettingIfAbsent(ctx context.Context, name, value string) (string, error) {
 	var stored string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, value); err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Store) ListDomains(ctx context.Context, page store.Page) ([]store.Domai
 }
 
 func (s *Store) DeleteDomain(ctx context.Context, owner, name string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *writeTx) error {
 		var id int64
 		var repos bool
 		err := tx.QueryRowContext(ctx, `SELECT id, EXISTS (SELECT 1 FROM repositories WHERE domain_id = domains.id)
@@ -129,7 +129,7 @@ func (s *Store) DomainAssetStats(ctx context.Context, owner, domain string) (cou
 }
 
 func (s *Store) CreateRepository(ctx context.Context, r store.Repository) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *writeTx) error {
 		did, err := domainID(ctx, tx, r.DomainOwner, r.DomainName)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *Store) ListRepositories(ctx context.Context, owner, domain, prefix stri
 
 func (s *Store) DeleteRepository(ctx context.Context, owner, domain, name string) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		rid, err := repoID(ctx, tx, owner, domain, name)
 		if err != nil {
 			return err

@@ -32,7 +32,7 @@ func scanGroup(owner, domain string) func(scanner) (store.PackageGroup, error) {
 }
 
 func (s *Store) CreatePackageGroup(ctx context.Context, g store.PackageGroup) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *writeTx) error {
 		did, err := domainID(ctx, tx, g.DomainOwner, g.DomainName)
 		if err != nil {
 			return err
@@ -64,15 +64,31 @@ func (s *Store) DeletePackageGroup(ctx context.Context, owner, domain, pattern s
 }
 
 func (s *Store) ListPackageGroups(ctx context.Context, owner, domain string, page store.Page) ([]store.PackageGroup, string, error) {
-	did, err := domainID(ctx, s.r, owner, domain)
+	q, err := groupsQuery(owner, domain, page)
 	if err != nil {
 		return nil, "", err
 	}
-	q := listQuery{limit: page.Limit}
-	q.where("g.domain_id = ?", did)
-	if err := q.after(page.After, nil, "g.pattern"); err != nil {
-		return nil, "", err
-	}
-	return list(ctx, s.r, q, `SELECT `+groupCols+` FROM package_groups g`, `g.pattern`, scanGroup(owner, domain),
+	gs, next, err := list(ctx, s.r, q, groupSelect, groupOrder, scanGroup(owner, domain),
 		func(g store.PackageGroup) []string { return []string{g.Pattern} })
+	if err == nil && len(gs) == 0 {
+		// An empty page, or no such domain.
+		if _, err := domainID(ctx, s.r, owner, domain); err != nil {
+			return nil, "", err
+		}
+	}
+	return gs, next, err
+}
+
+const (
+	groupSelect = `SELECT ` + groupCols + ` FROM package_groups g`
+	groupOrder  = `g.pattern`
+)
+
+// groupsQuery selects a domain's groups with its id in a subquery, not a
+// query of its own (as listOfPackage does for a package's rows).
+func groupsQuery(owner, domain string, page store.Page) (listQuery, error) {
+	q := listQuery{limit: page.Limit}
+	q.where("g.domain_id = (SELECT id FROM domains WHERE owner = ? AND name = ?)", owner, domain)
+	err := q.after(page.After, nil, "g.pattern")
+	return q, err
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -18,7 +17,7 @@ const qOrphansOf = `SELECT DISTINCT a.sha256 FROM assets a
 		SELECT 1 FROM assets b WHERE b.domain_id = a.domain_id AND b.sha256 = a.sha256 AND b.id NOT IN (%[1]s))
 	ORDER BY a.sha256`
 
-func orphansOf(ctx context.Context, tx *sql.Tx, assetIDs string, args ...any) ([]string, error) {
+func orphansOf(ctx context.Context, tx *writeTx, assetIDs string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, fmt.Sprintf(qOrphansOf, assetIDs), append(args, args...)...)
 	if err != nil {
 		return nil, err
@@ -31,7 +30,7 @@ func orphansOf(ctx context.Context, tx *sql.Tx, assetIDs string, args ...any) ([
 
 func (s *Store) SetVersionStatus(ctx context.Context, k store.VersionKey, status, revision, ifRevision string, updatedAt time.Time) (store.PackageVersion, error) {
 	var v store.PackageVersion
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		cur, err := scanVer(k.PackageKey)(tx.QueryRowContext(ctx, qGetVersion, pkgArgs(k.PackageKey, k.Version)...))
 		if err != nil {
 			return notFound(err, verName(k))
@@ -50,7 +49,7 @@ func (s *Store) SetVersionStatus(ctx context.Context, k store.VersionKey, status
 
 func (s *Store) DisposeVersion(ctx context.Context, k store.VersionKey, revision string, updatedAt time.Time) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		var vid int64
 		if err := tx.QueryRowContext(ctx, qVersionID, pkgArgs(k.PackageKey, k.Version)...).Scan(&vid); err != nil {
 			return notFound(err, verName(k))
@@ -71,7 +70,7 @@ func (s *Store) DisposeVersion(ctx context.Context, k store.VersionKey, revision
 
 func (s *Store) DeleteVersion(ctx context.Context, k store.VersionKey) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		var vid int64
 		if err := tx.QueryRowContext(ctx, qVersionID, pkgArgs(k.PackageKey, k.Version)...).Scan(&vid); err != nil {
 			return notFound(err, verName(k))
@@ -88,7 +87,7 @@ func (s *Store) DeleteVersion(ctx context.Context, k store.VersionKey) ([]string
 
 func (s *Store) DeletePackage(ctx context.Context, k store.PackageKey) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		pid, err := pkgID(ctx, tx, k)
 		if err != nil {
 			return err

@@ -87,7 +87,7 @@ func (q listQuery) sql(sel, order string) (string, []any) {
 	return query + " ORDER BY " + order + " LIMIT ?", append(slices.Clip(q.args), q.limit+1)
 }
 
-func list[T any](ctx context.Context, db *sql.DB, q listQuery, sel, order string,
+func list[T any](ctx context.Context, db querier, q listQuery, sel, order string,
 	scan func(scanner) (T, error), key func(T) []string) ([]T, string, error) {
 	if q.limit < 1 {
 		return nil, "", fmt.Errorf("page limit %d, must be at least 1", q.limit)

@@ -131,15 +131,24 @@ func (s *Store) GetVersion(ctx context.Context, k store.VersionKey) (store.Packa
 }
 
 func (s *Store) ListVersions(ctx context.Context, k store.PackageKey) ([]store.PackageVersion, error) {
-	pid, err := pkgID(ctx, s.r, k)
+	return listOfPackage(ctx, s.r, k, qListVersions, scanVer(k))
+}
+
+// listOfPackage reads the rows of package k with query, which addresses the
+// package by pkgArgs: one query where a lookup of the package's id and then
+// its rows took two, each query being a read transaction of its own. Only
+// when no row comes back does a second query tell an empty package from a
+// missing one.
+func listOfPackage[T any](ctx context.Context, q querier, k store.PackageKey, query string, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, pkgArgs(k)...)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, qListVersions, pid)
-	if err != nil {
-		return nil, err
+	items, err := collect(rows, scan)
+	if err == nil && len(items) == 0 {
+		_, err = pkgID(ctx, q, k)
 	}
-	return collect(rows, scanVer(k))
+	return items, err
 }
 
 const assetCols = `v.version, a.name, a.size, a.sha256, a.sha512, a.sha1, a.md5, a.attributes, a.created_at`
@@ -163,14 +172,14 @@ func scanAsset(k store.PackageKey) func(scanner) (store.Asset, error) {
 const (
 	qPkgID        = `SELECT p.id FROM packages p` + pkgWhere
 	qGetVersion   = `SELECT ` + verCols + ` FROM package_versions v JOIN packages p ON p.id = v.package_id` + pkgWhere + ` AND v.version = ?`
-	qListVersions = `SELECT ` + verCols + ` FROM package_versions v WHERE v.package_id = ? ORDER BY v.version`
+	qListVersions = `SELECT ` + verCols + ` FROM package_versions v WHERE v.package_id = (` + qPkgID + `) ORDER BY v.version`
 	qVersionID    = `SELECT v.id FROM package_versions v JOIN packages p ON p.id = v.package_id` + pkgWhere + ` AND v.version = ?`
 	qGetAsset     = `SELECT ` + assetCols + ` FROM assets a JOIN package_versions v ON v.id = a.version_id
 		JOIN packages p ON p.id = v.package_id` + pkgWhere + ` AND v.version = ? AND a.name = ?`
 	qListAssets = `SELECT ` + assetCols + ` FROM assets a JOIN package_versions v ON v.id = a.version_id
 		WHERE a.version_id = ? ORDER BY a.name`
 	qListPackageAssets = `SELECT ` + assetCols + ` FROM package_versions v JOIN assets a ON a.version_id = v.id
-		WHERE v.package_id = ? ORDER BY v.version, a.name`
+		WHERE v.package_id = (` + qPkgID + `) ORDER BY v.version, a.name`
 )
 
 func (s *Store) GetAsset(ctx context.Context, k store.VersionKey, name string) (store.Asset, error) {
@@ -192,15 +201,7 @@ func (s *Store) ListAssets(ctx context.Context, k store.VersionKey) ([]store.Ass
 }
 
 func (s *Store) ListPackageAssets(ctx context.Context, k store.PackageKey) ([]store.Asset, error) {
-	pid, err := pkgID(ctx, s.r, k)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, qListPackageAssets, pid)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanAsset(k))
+	return listOfPackage(ctx, s.r, k, qListPackageAssets, scanAsset(k))
 }
 
 func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.PackageVersion, a store.Asset) (store.Asset, error) {
@@ -208,7 +209,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 		return store.Asset{}, fmt.Errorf("sqlite: AddAsset: package %+v, version %+v and asset %+v keys differ", pkg.PackageKey, v.VersionKey, a.VersionKey)
 	}
 	var existing store.Asset
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		var rid, did int64
 		err := tx.QueryRowContext(ctx, `SELECT r.id, r.domain_id FROM repositories r JOIN domains d ON d.id = r.domain_id
 			WHERE d.owner = ? AND d.name = ? AND r.name = ?`, v.DomainOwner, v.DomainName, v.Repository).Scan(&rid, &did)

@@ -15,7 +15,7 @@ func (s *Store) GetPolicy(ctx context.Context, arn string) (store.Policy, error)
 }
 
 // checkRevision enforces a policy compare-and-set inside tx.
-func checkRevision(ctx context.Context, tx *sql.Tx, arn, ifRevision string) (store.Policy, error) {
+func checkRevision(ctx context.Context, tx *writeTx, arn, ifRevision string) (store.Policy, error) {
 	cur := store.Policy{ResourceARN: arn}
 	err := tx.QueryRowContext(ctx, `SELECT document, revision FROM policies WHERE resource_arn = ?`, arn).Scan(&cur.Document, &cur.Revision)
 	if err != nil {
@@ -28,7 +28,7 @@ func checkRevision(ctx context.Context, tx *sql.Tx, arn, ifRevision string) (sto
 }
 
 func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *writeTx) error {
 		if ifRevision != "" {
 			if _, err := checkRevision(ctx, tx, p.ResourceARN, ifRevision); err != nil {
 				return err
@@ -43,7 +43,7 @@ func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string
 
 func (s *Store) DeletePolicy(ctx context.Context, arn, ifRevision string) (store.Policy, error) {
 	var old store.Policy
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		var err error
 		if old, err = checkRevision(ctx, tx, arn, ifRevision); err != nil {
 			return err
@@ -74,7 +74,7 @@ func (s *Store) GetTags(ctx context.Context, arn string) (map[string]string, err
 }
 
 func (s *Store) SetTags(ctx context.Context, arn string, add map[string]string, remove []string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *writeTx) error {
 		for k, v := range add {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?)
 				ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value`, arn, k, v); err != nil {

@@ -25,8 +25,8 @@ import (
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
-	w              *sql.DB // one connection, for writes
-	r              *sql.DB // read-only pool
+	w              *stmtDB // one connection, for writes
+	r              *stmtDB // read-only pool
 	store.KeyLocks         // one node: process-local locks
 }
 
@@ -45,34 +45,35 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	s := &Store{w: w}
+	s := &Store{w: newStmtDB(w)}
 	if err := s.migrate(context.Background()); err != nil {
-		w.Close()
+		s.w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	// Opened after migrate, so every reader sees the file already in WAL mode.
 	r, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
-		w.Close()
+		s.w.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	// Idle readers stay open: opening one re-runs the pragmas.
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.r = r
+	s.r = newStmtDB(r)
 	return s, nil
 }
 
 func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// Run once per Open: not worth a kept statement.
+	if _, err := s.w.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
 		return err
 	}
 	for v := 1; v <= len(migrations); v++ {
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *writeTx) error {
 			var newest int
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 				return err
@@ -83,7 +84,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if newest >= v { // applied earlier, or by another process meanwhile
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, migrations[v-1]); err != nil { // a script, run once: not kept
 				return fmt.Errorf("migration %d: %w", v, err)
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixNano())
@@ -98,23 +99,31 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // write runs fn in an IMMEDIATE transaction on the writer connection and
 // commits if fn returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) write(ctx context.Context, fn func(tx *writeTx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	tx := &writeTx{Tx: sqlTx, db: s.w}
+	defer func() {
+		sqlTx.Rollback() // no-op after Commit
+		// The connection is free again: keep what ran unprepared.
+		for _, q := range tx.unprepared {
+			s.w.stmt(ctx, q)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return sqlTx.Commit()
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
-// querier is what both *sql.DB and *sql.Tx offer, so key lookups work inside
-// and outside transactions.
+// querier is what both the read pool and a write transaction offer, so
+// lookups work inside and outside transactions.
 type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,14 @@ func TestQueryPlans(t *testing.T) {
 			checkPlan(t, s, fmt.Sprintf("ListPackages %+v %+v", f, page), query, args...)
 		}
 	}
+	for _, page := range []store.Page{{Limit: 1000}, {After: store.EncodeCursor("/pypi/"), Limit: 1000}} {
+		q, err := groupsQuery("111111111111", "d", page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		query, args := q.sql(groupSelect, groupOrder)
+		checkPlan(t, s, fmt.Sprintf("ListPackageGroups %+v", page), query, args...)
+	}
 	pk := []any{"111111111111", "d", "r", "pypi", "", "requests"}
 	for name, c := range map[string]struct {
 		query string
@@ -56,11 +65,11 @@ func TestQueryPlans(t *testing.T) {
 		"pkgID":             {qPkgID, pk},
 		"GetPackage":        {pkgSelect + pkgWhere, pk},
 		"GetVersion":        {qGetVersion, append(pk, "1.0")},
-		"ListVersions":      {qListVersions, []any{1}},
+		"ListVersions":      {qListVersions, pk},
 		"versionID":         {qVersionID, append(pk, "1.0")},
 		"GetAsset":          {qGetAsset, append(pk, "1.0", "a.whl")},
 		"ListAssets":        {qListAssets, []any{1}},
-		"ListPackageAssets": {qListPackageAssets, []any{1}},
+		"ListPackageAssets": {qListPackageAssets, pk},
 		"DomainAssetStats":  {qAssetStats, []any{1}},
 		"orphans":           {qOrphans, []any{1}},
 	} {
@@ -183,5 +192,67 @@ func TestTwoHandlesOneFile(t *testing.T) {
 	n, _, err := stores[1].DomainAssetStats(ctx, "111111111111", "d")
 	if err != nil || n != 20 {
 		t.Fatalf("DomainAssetStats = %d, %v; want 20", n, err)
+	}
+}
+
+// TestKeptStatementsReleaseTheWAL: kept statements are reset after each use,
+// so after reads through them (found and not found, rows and single rows) a
+// checkpoint can copy the whole WAL back and truncate it. A statement left
+// mid-result would keep its read transaction, and the checkpoint would wait
+// out busy_timeout and report busy.
+func TestKeptStatementsReleaseTheWAL(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	const owner = "111111111111"
+	if err := s.CreateDomain(ctx, store.Domain{Owner: owner, Name: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRepository(ctx, store.Repository{DomainOwner: owner, DomainName: "d", Name: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	k := store.PackageKey{DomainOwner: owner, DomainName: "d", Repository: "r", Format: "pypi", Name: "p"}
+	for i := range 3 {
+		v := store.PackageVersion{VersionKey: store.VersionKey{PackageKey: k, Version: fmt.Sprint(i)}}
+		if _, err := s.AddAsset(ctx, store.Package{PackageKey: k}, v, store.Asset{VersionKey: v.VersionKey, Name: fmt.Sprint("f", i), SHA256: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	missing := k
+	missing.Name = "absent"
+	for range 2 * max(4, runtime.GOMAXPROCS(0)) { // reach every reader connection
+		s.GetRepository(ctx, owner, "d", "r")
+		s.GetPackage(ctx, k)
+		s.GetPackage(ctx, missing)
+		s.ListVersions(ctx, k)
+		s.ListPackageAssets(ctx, missing)
+		s.ListPackageGroups(ctx, owner, "d", store.Page{Limit: 1}) // one row of more
+		s.ListPackages(ctx, owner, "d", "r", store.PackageFilter{}, store.Page{Limit: 1})
+	}
+	if len(s.r.stmts) == 0 || len(s.w.stmts) == 0 {
+		t.Fatalf("%d read and %d write statements kept, want some of each", len(s.r.stmts), len(s.w.stmts))
+	}
+	if err := s.PutUpstreamPage(ctx, store.UpstreamPage{Key: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	var busy, log, done int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
+		t.Fatal(err)
+	}
+	if busy != 0 || log != 0 {
+		t.Fatalf("wal_checkpoint(TRUNCATE): busy %d, %d frames left; a kept statement holds a read transaction", busy, log)
+	}
+}
+
+// TestStatementCacheBound: past maxStmts texts, queries still run, unprepared.
+func TestStatementCacheBound(t *testing.T) {
+	s := open(t)
+	for i := range maxStmts + 10 {
+		var n int
+		if err := s.r.QueryRowContext(context.Background(), fmt.Sprintf("SELECT %d", i)).Scan(&n); err != nil || n != i {
+			t.Fatalf("SELECT %d: %d, %v", i, n, err)
+		}
+	}
+	if len(s.r.stmts) > maxStmts {
+		t.Fatalf("%d statements kept, bound %d", len(s.r.stmts), maxStmts)
 	}
 }

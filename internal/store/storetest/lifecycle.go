@@ -63,6 +63,15 @@ func testVersionLifecycle(t *testing.T, s store.Store) {
 	if _, err := s.GetPackage(ctx, ax); err != nil {
 		t.Errorf("the package must survive its versions: %v", err)
 	}
+	// A package with nothing to list is empty, not missing.
+	if assets, err := s.ListPackageAssets(ctx, ax); err != nil || len(assets) != 0 {
+		t.Errorf("ListPackageAssets with only a disposed version: %v %v", assets, err)
+	}
+	_, err = s.DeleteVersion(ctx, v1)
+	must(t, err)
+	if versions, err := s.ListVersions(ctx, ax); err != nil || len(versions) != 0 {
+		t.Errorf("ListVersions with no version left: %v %v", versions, err)
+	}
 
 	// DeletePackage in b: shared is now unreferenced in the domain.
 	orphans, err = s.DeletePackage(ctx, pkgKey(b, "pypi", "", "x"))
@@ -119,6 +128,9 @@ func testPackageGroups(t *testing.T, s store.Store) {
 	must(t, s.DeletePackageGroup(ctx, owner1, "d1", "/npm/*"))
 	wantErr(t, "DeletePackageGroup twice", s.DeletePackageGroup(ctx, owner1, "d1", "/npm/*"), store.ErrNotFound)
 	wantErr(t, "UpdatePackageGroup missing", s.UpdatePackageGroup(ctx, store.PackageGroup{DomainOwner: owner1, DomainName: "d1", Pattern: "/npm/*"}), store.ErrNotFound)
+
+	_, _, err = s.ListPackageGroups(ctx, owner1, "absent", store.Page{Limit: 10})
+	wantErr(t, "ListPackageGroups missing domain", err, store.ErrNotFound)
 
 	// Groups go with their domain.
 	must(t, s.DeleteDomain(ctx, owner1, "d1"))
