@@ -251,26 +251,23 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 		if err != nil {
 			return nil, err
 		}
-		versions, err := r.store.ListVersions(ctx, pk)
+		files, err := r.store.ListPackageFiles(ctx, pk)
 		if err != nil {
 			return nil, err
 		}
-		assets, err := r.store.ListPackageAssets(ctx, pk)
-		if err != nil {
-			return nil, err
-		}
-		status := map[string]string{}
-		for _, v := range versions {
-			if !seen[v.Version] {
-				status[v.Version] = v.Status
+		// A version found in an earlier source hides this one's, even
+		// when it has no files (disposed).
+		added := map[string]bool{}
+		for _, f := range files {
+			if seen[f.Version] {
+				continue
+			}
+			added[f.Version] = true
+			if f.Name != "" {
+				view.Files = append(view.Files, ViewFile{Status: f.Status, Asset: f.Asset, Source: src.String(), from: src})
 			}
 		}
-		for _, a := range assets {
-			if st, ok := status[a.Version]; ok {
-				view.Files = append(view.Files, ViewFile{Status: st, Asset: a, Source: src.String(), from: src})
-			}
-		}
-		for v := range status {
+		for v := range added {
 			seen[v] = true
 		}
 		if p.OriginUpstream == Block {

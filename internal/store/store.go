@@ -112,6 +112,12 @@ type Asset struct {
 	CreatedAt  time.Time
 }
 
+// PackageFile is an asset with the status of its version.
+type PackageFile struct {
+	Asset
+	Status string
+}
+
 // UpstreamPage is the cached answer of an external connection about one
 // package: opaque bytes the caller encodes, and when it was fetched.
 type UpstreamPage struct {
@@ -246,6 +252,11 @@ type Store interface {
 	// ListPackageAssets lists the assets of every version of a package
 	// (one query for a whole project page), ordered by (Version, Name).
 	ListPackageAssets(ctx context.Context, k PackageKey) ([]Asset, error)
+	// ListPackageFiles is ListPackageAssets with each asset's version status,
+	// and a version without assets as one entry with an empty Name:
+	// everything an index page needs, in one query, without decoding the
+	// versions' attributes (descriptions can be large).
+	ListPackageFiles(ctx context.Context, k PackageKey) ([]PackageFile, error)
 
 	// GetUpstreamPage returns a cached upstream page (ErrNotFound if none);
 	// PutUpstreamPage inserts or replaces one. The cache lives in the store

@@ -47,10 +47,10 @@ type countingReads struct {
 	delay      atomic.Int64 // time.Duration
 }
 
-func (c *countingReads) ListPackageAssets(ctx context.Context, k store.PackageKey) ([]store.Asset, error) {
+func (c *countingReads) ListPackageFiles(ctx context.Context, k store.PackageKey) ([]store.PackageFile, error) {
 	c.assetLists.Add(1)
 	time.Sleep(time.Duration(c.delay.Load()))
-	return c.Store.ListPackageAssets(ctx, k)
+	return c.Store.ListPackageFiles(ctx, k)
 }
 
 func newCacheFixture(t testing.TB) *cacheFixture {

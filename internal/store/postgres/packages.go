@@ -143,16 +143,22 @@ const assetCols = `v.version, a.name, a.size, a.sha256, a.sha512, a.sha1, a.md5,
 func scanAsset(k store.PackageKey) func(scanner) (store.Asset, error) {
 	return func(sc scanner) (store.Asset, error) {
 		a := store.Asset{VersionKey: store.VersionKey{PackageKey: k}}
-		var attrs string
-		var created *int64
-		err := sc.Scan(&a.Version, &a.Name, &a.Size, &a.SHA256, &a.SHA512, &a.SHA1, &a.MD5, &attrs, &created)
-		if err != nil {
-			return a, err
-		}
-		a.CreatedAt = timeOf(created)
-		a.Attributes, err = store.MapOf(attrs)
-		return a, err
+		return a, scanAssetInto(sc, &a)
 	}
+}
+
+// scanAssetInto scans assetCols into a, then any further columns into more.
+func scanAssetInto(sc scanner, a *store.Asset, more ...any) error {
+	var attrs string
+	var created *int64
+	dest := append([]any{&a.Version, &a.Name, &a.Size, &a.SHA256, &a.SHA512, &a.SHA1, &a.MD5, &attrs, &created}, more...)
+	if err := sc.Scan(dest...); err != nil {
+		return err
+	}
+	a.CreatedAt = timeOf(created)
+	var err error
+	a.Attributes, err = store.MapOf(attrs)
+	return err
 }
 
 // Hot read paths, named for the query-plan test.
@@ -168,6 +174,11 @@ const (
 	qListAssets = `SELECT ` + assetCols + ` FROM assets a JOIN package_versions v ON v.id = a.version_id
 		WHERE a.version_id = $1 ORDER BY a.name`
 	qListPackageAssets = `SELECT ` + assetCols + ` FROM package_versions v JOIN assets a ON a.version_id = v.id
+		WHERE v.package_id = $1 ORDER BY v.version, a.name`
+	// A version without assets comes as one row with an empty asset name.
+	qListPackageFiles = `SELECT v.version, coalesce(a.name, ''), coalesce(a.size, 0), coalesce(a.sha256, ''),
+		coalesce(a.sha512, ''), coalesce(a.sha1, ''), coalesce(a.md5, ''), coalesce(a.attributes, '{}'), a.created_at, v.status
+		FROM package_versions v LEFT JOIN assets a ON a.version_id = v.id
 		WHERE v.package_id = $1 ORDER BY v.version, a.name`
 )
 
@@ -199,6 +210,21 @@ func (s *Store) ListPackageAssets(ctx context.Context, k store.PackageKey) ([]st
 		return nil, err
 	}
 	return collect(rows, scanAsset(k))
+}
+
+func (s *Store) ListPackageFiles(ctx context.Context, k store.PackageKey) ([]store.PackageFile, error) {
+	pid, err := pkgID(ctx, s.db, k)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, qListPackageFiles, pid)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc scanner) (store.PackageFile, error) {
+		f := store.PackageFile{Asset: store.Asset{VersionKey: store.VersionKey{PackageKey: k}}}
+		return f, scanAssetInto(sc, &f.Asset, &f.Status)
+	})
 }
 
 // insertOrGet runs insert (INSERT ... ON CONFLICT DO NOTHING RETURNING id)

@@ -70,6 +70,7 @@ func TestQueryPlans(t *testing.T) {
 		"GetAsset":          {qGetAsset, append(pk, "1.0", "a.whl")},
 		"ListAssets":        {qListAssets, []any{1}},
 		"ListPackageAssets": {qListPackageAssets, pk},
+		"ListPackageFiles":  {qListPackageFiles, pk},
 		"DomainAssetStats":  {qAssetStats, []any{1}},
 		"orphans":           {qOrphans, []any{1}},
 	} {

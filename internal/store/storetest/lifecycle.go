@@ -67,6 +67,11 @@ func testVersionLifecycle(t *testing.T, s store.Store) {
 	if assets, err := s.ListPackageAssets(ctx, ax); err != nil || len(assets) != 0 {
 		t.Errorf("ListPackageAssets with only a disposed version: %v %v", assets, err)
 	}
+	// ... but its version still hides the same version upstream.
+	if files, err := s.ListPackageFiles(ctx, ax); err != nil || len(files) != 1 ||
+		files[0].Version != "1.0" || files[0].Name != "" || files[0].Status != "Disposed" {
+		t.Errorf("ListPackageFiles with only a disposed version: %+v %v", files, err)
+	}
 	_, err = s.DeleteVersion(ctx, v1)
 	must(t, err)
 	if versions, err := s.ListVersions(ctx, ax); err != nil || len(versions) != 0 {

@@ -565,6 +565,10 @@ func testAddAsset(t *testing.T, s store.Store) {
 	all, err := s.ListPackageAssets(ctx, k)
 	must(t, err)
 	same(t, "ListPackageAssets ordered by (version, name)", all, []store.Asset{a3, a2, a1})
+	files, err := s.ListPackageFiles(ctx, k)
+	must(t, err)
+	same(t, "ListPackageFiles ordered by (version, name)", files, []store.PackageFile{
+		{Asset: a3, Status: v2.Status}, {Asset: a2, Status: wantV.Status}, {Asset: a1, Status: wantV.Status}})
 
 	// Same asset name in another version or package is no conflict.
 	add(t, s, k, "2.0", a1.Name, sha("sdist"), 1234)
@@ -699,6 +703,8 @@ func testParentsNotFound(t *testing.T, s store.Store) {
 	wantErr(t, "ListVersions missing package", err, store.ErrNotFound)
 	_, err = s.ListPackageAssets(ctx, missingPkg)
 	wantErr(t, "ListPackageAssets missing package", err, store.ErrNotFound)
+	_, err = s.ListPackageFiles(ctx, missingPkg)
+	wantErr(t, "ListPackageFiles missing package", err, store.ErrNotFound)
 	_, err = s.CountRepositories(ctx, owner1, "absent")
 	wantErr(t, "CountRepositories missing domain", err, store.ErrNotFound)
 	_, _, err = s.DomainAssetStats(ctx, owner1, "absent")
@@ -882,6 +888,9 @@ func checkAll(t *testing.T, s store.Store, d store.Domain, r store.Repository, p
 	lpa, err := s.ListPackageAssets(ctx, p.PackageKey)
 	must(t, err)
 	same(t, "ListPackageAssets", lpa, []store.Asset{a})
+	lpf, err := s.ListPackageFiles(ctx, p.PackageKey)
+	must(t, err)
+	same(t, "ListPackageFiles", lpf, []store.PackageFile{{Asset: a, Status: v.Status}})
 }
 
 func testUpstreamPages(t *testing.T, s store.Store) {
