@@ -179,7 +179,7 @@ const (
 	qListPackageFiles = `SELECT v.version, coalesce(a.name, ''), coalesce(a.size, 0), coalesce(a.sha256, ''),
 		coalesce(a.sha512, ''), coalesce(a.sha1, ''), coalesce(a.md5, ''), coalesce(a.attributes, '{}'), a.created_at, v.status
 		FROM package_versions v LEFT JOIN assets a ON a.version_id = v.id
-		WHERE v.package_id = $1 ORDER BY v.version, a.name`
+		WHERE v.package_id = (` + qPkgID + `) ORDER BY v.version, a.name`
 )
 
 func (s *Store) GetAsset(ctx context.Context, k store.VersionKey, name string) (store.Asset, error) {
@@ -213,18 +213,20 @@ func (s *Store) ListPackageAssets(ctx context.Context, k store.PackageKey) ([]st
 }
 
 func (s *Store) ListPackageFiles(ctx context.Context, k store.PackageKey) ([]store.PackageFile, error) {
-	pid, err := pkgID(ctx, s.db, k)
+	// One round trip for the page of an existing package; only an empty
+	// answer asks whether the package exists.
+	rows, err := s.db.Query(ctx, qListPackageFiles, pkgArgs(k)...)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, qListPackageFiles, pid)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, func(sc scanner) (store.PackageFile, error) {
+	files, err := collect(rows, func(sc scanner) (store.PackageFile, error) {
 		f := store.PackageFile{Asset: store.Asset{VersionKey: store.VersionKey{PackageKey: k}}}
 		return f, scanAssetInto(sc, &f.Asset, &f.Status)
 	})
+	if err == nil && len(files) == 0 {
+		_, err = pkgID(ctx, s.db, k)
+	}
+	return files, err
 }
 
 // insertOrGet runs insert (INSERT ... ON CONFLICT DO NOTHING RETURNING id)

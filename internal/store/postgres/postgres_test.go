@@ -230,7 +230,7 @@ func TestQueryPlans(t *testing.T) {
 		"GetAsset":          {qGetAsset, append(pk, "1.0", "a.whl")},
 		"ListAssets":        {qListAssets, []any{1}},
 		"ListPackageAssets": {qListPackageAssets, []any{1}},
-		"ListPackageFiles":  {qListPackageFiles, []any{1}},
+		"ListPackageFiles":  {qListPackageFiles, pk},
 		"DomainAssetStats":  {qAssetStats, []any{smallDomain}},
 		"orphans":           {qOrphans, []any{small}},
 		"orphansOfVersion":  {fmt.Sprintf(qOrphansOf, `SELECT id FROM assets WHERE version_id = $1`), []any{1}},
