@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -490,7 +491,8 @@ func (h *harness) memoryWorkload() ([]extraRow, error) {
 // ------------------------------------------------------------ upload
 
 // uploadWorkload: a large wheel through real twine, against copying the
-// same file to disk and hashing it, side by side, per round.
+// same file to disk and hashing it, and against twine's own floor (the same
+// upload to a server that only reads the body), side by side, per round.
 func (h *harness) uploadWorkload() ([]extraRow, error) {
 	if _, err := os.Stat(*twineBin); err != nil {
 		return nil, fmt.Errorf("twine: %w", err)
@@ -510,8 +512,17 @@ func (h *harness) uploadWorkload() ([]extraRow, error) {
 	if dec, err := base64Decode(strings.TrimPrefix(pass, "Basic ")); err == nil {
 		_, pass, _ = strings.Cut(dec, ":")
 	}
+	nullURL, stopNull, err := startNullUpload()
+	if err != nil {
+		return nil, err
+	}
+	defer stopNull()
 	var ratios, ratiosCp []float64
 	var twineTimes, goTimes, cpTimes, apiTimes, apiRatios []float64
+	var nullTwineTimes, nullAPITimes, nullRatios, nullAPIRatios []float64
+	var twineCPU, apiCPU []float64 // wharf's CPU seconds per upload
+	before := procStatus(h.main.pid)["VmRSS"]
+	resetHWM(h.main.pid)
 	for round := range *rounds {
 		v := fmt.Sprintf("1.0.%d", round)
 		w := wheel{version: v, filename: wheelName(upProject, v)}
@@ -523,14 +534,14 @@ func (h *harness) uploadWorkload() ([]extraRow, error) {
 		if _, err := sha256File(w.path); err != nil {
 			return nil, err
 		}
-		runTwine := func() (time.Duration, error) {
+		twine := func(repoURL string) (time.Duration, error) {
 			t := time.Now()
 			cmd := exec.Command(*twineBin, "upload", "--non-interactive", "--disable-progress-bar",
-				"--repository-url", h.main.ep, "-u", "aws", "-p", pass, w.path)
+				"--repository-url", repoURL, "-u", "aws", "-p", pass, w.path)
 			cmd.Env = env
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				return 0, fmt.Errorf("twine upload: %v\n%s", err, out)
+				return 0, fmt.Errorf("twine upload to %s: %v\n%s", repoURL, err, out)
 			}
 			return time.Since(t), nil
 		}
@@ -558,18 +569,33 @@ func (h *harness) uploadWorkload() ([]extraRow, error) {
 		if _, err := sha256File(gw.path); err != nil {
 			return nil, err
 		}
-		runAPI := func() (time.Duration, error) {
+		goClient := func(uploadURL string) (time.Duration, error) {
 			t := time.Now()
-			err := h.upload(upProject, gw) // hashes the file first, as twine does
+			err := uploadTo(uploadURL, h.main.auth, upProject, gw) // hashes the file first, as twine does
 			return time.Since(t), err
 		}
-		var tt, tg, tc, ta time.Duration
-		var err error
+		// wharf's CPU time (user + system) during an upload to it.
+		withCPU := func(cpu *float64, run func() (time.Duration, error)) (time.Duration, error) {
+			c0 := groupCPU(h.main.pid)
+			d, err := run()
+			*cpu = (groupCPU(h.main.pid) - c0).Seconds()
+			return d, err
+		}
+		var tt, tg, tc, ta, tnt, tna time.Duration
+		var ct, ca float64
 		steps := []func() error{
 			func() (e error) { tg, e = runGo(); return },
 			func() (e error) { tc, e = runCp(); return },
-			func() (e error) { ta, e = runAPI(); return },
-			func() (e error) { tt, e = runTwine(); return },
+			func() (e error) { tna, e = goClient(nullURL); return },
+			func() (e error) {
+				ta, e = withCPU(&ca, func() (time.Duration, error) { return goClient(h.main.ep) })
+				return
+			},
+			func() (e error) { tnt, e = twine(nullURL); return },
+			func() (e error) {
+				tt, e = withCPU(&ct, func() (time.Duration, error) { return twine(h.main.ep) })
+				return
+			},
 		}
 		if round%2 == 1 {
 			slices.Reverse(steps)
@@ -590,7 +616,18 @@ func (h *harness) uploadWorkload() ([]extraRow, error) {
 		twineTimes = append(twineTimes, tt.Seconds())
 		goTimes = append(goTimes, tg.Seconds())
 		cpTimes = append(cpTimes, tc.Seconds())
-		log.Printf("upload round %d: twine %s, Go client on the upload API %s, Go copy+sha256+fsync %s, cp+sha256sum %s", round+1, fmtDur(tt), fmtDur(ta), fmtDur(tg), fmtDur(tc))
+		nullTwineTimes = append(nullTwineTimes, tnt.Seconds())
+		nullAPITimes = append(nullAPITimes, tna.Seconds())
+		nullRatios = append(nullRatios, tt.Seconds()/tnt.Seconds())
+		nullAPIRatios = append(nullAPIRatios, ta.Seconds()/tna.Seconds())
+		twineCPU = append(twineCPU, ct)
+		apiCPU = append(apiCPU, ca)
+		log.Printf("upload round %d: twine %s (to the null server %s), Go client on the upload API %s (null %s), Go copy+sha256+fsync %s, cp+sha256sum %s; wharf CPU: twine %.2f s, Go client %.2f s",
+			round+1, fmtDur(tt), fmtDur(tnt), fmtDur(ta), fmtDur(tna), fmtDur(tg), fmtDur(tc), ct, ca)
+	}
+	hwm := procStatus(h.main.pid)["VmHWM"]
+	if err := h.profileUpload(upProject, dir); err != nil {
+		log.Printf("upload: no CPU profile: %v", err)
 	}
 	return []extraRow{{
 		fmt.Sprintf("upload: %d MiB wheel through twine", *uploadMiB), "≤ 1.3× copy + sha256",
@@ -598,7 +635,96 @@ func (h *harness) uploadWorkload() ([]extraRow, error) {
 			median(twineTimes), median(goTimes), median(ratios), fmtList(ratios), median(cpTimes), median(ratiosCp), fmtList(ratiosCp), fmtDur(startup),
 			median(apiTimes), median(apiRatios), fmtList(apiRatios)),
 		"wall time of `/usr/bin/twine upload` (a new version each round) vs, on the same disk, Go io.Copy through sha256 into a file + fsync, and `cp` + `sha256sum`; order alternates per round",
+	}, {
+		fmt.Sprintf("upload: %d MiB wheel, wharf against a null server", *uploadMiB), "wharf's overhead over the client's own floor",
+		fmt.Sprintf("twine → wharf %.2f s vs twine → null %.2f s: **%.2f×** (%s), +%.2f s; Go client → wharf %.2f s vs → null %.2f s: **%.2f×** (%s), +%.2f s; wharf's CPU per upload: %.2f s (twine: md5, sha256, blake2b declared), %.2f s (Go client: sha256 declared); wharf's VmHWM over all the uploads %s (VmRSS before %s)",
+			median(twineTimes), median(nullTwineTimes), median(nullRatios), fmtList(nullRatios), median(twineTimes)-median(nullTwineTimes),
+			median(apiTimes), median(nullAPITimes), median(nullAPIRatios), fmtList(nullAPIRatios), median(apiTimes)-median(nullAPITimes),
+			median(twineCPU), median(apiCPU), mib(hwm), mib(before)),
+		"the same clients and files, in the same rounds, against a Go net/http handler in the harness that reads the multipart body part by part, discards it and answers 200 (the least any upload server does); wharf's CPU from /proc/PID/stat (user + system) around each upload",
 	}}, nil
+}
+
+// startNullUpload serves the floor of an upload: the multipart body read to
+// the end and thrown away, then 200, as wharf's upload API answers. twine's
+// time against it is twine's own (Python, its hashing, sending).
+func startNullUpload() (url string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			io.Copy(io.Discard, part)
+		}
+		io.WriteString(w, "OK\n")
+	})}
+	go srv.Serve(l)
+	return "http://" + l.Addr().String() + "/", func() { srv.Close() }, nil
+}
+
+// profileUpload records a CPU profile of wharf while a Go client uploads
+// -upload-mib wheels back to back, into -cpuprofile's name with ".upload"
+// before the extension (only with -cpuprofile, which turns on WHARF_PPROF).
+func (h *harness) profileUpload(project, dir string) error {
+	if *pprofOut == "" || h.pprofAddr == "" {
+		return nil
+	}
+	ext := filepath.Ext(*pprofOut)
+	out := strings.TrimSuffix(*pprofOut, ext) + ".upload" + ext
+	// One file, sent again and again: a repeated upload is hashed and
+	// written in full before it is found identical.
+	w := wheel{version: "3.0", filename: wheelName(project, "3.0"), path: filepath.Join(dir, "profile.whl")}
+	if err := writeWheel(w.path, project, w.version, int64(*uploadMiB)<<20-4096); err != nil {
+		return err
+	}
+	defer os.Remove(w.path)
+	const secs = 8
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", h.pprofAddr, secs))
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		done <- result{data, err}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				return r.err
+			}
+			if err := os.WriteFile(out, r.data, 0o644); err != nil {
+				return err
+			}
+			log.Printf("CPU profile of wharf under %d uploads of %d MiB: %s (go tool pprof -top %s %s)", i, *uploadMiB, out, *wharfBin, out)
+			return nil
+		default:
+		}
+		if err := uploadTo(h.main.ep, h.main.auth, project, w); err != nil {
+			return err
+		}
+	}
 }
 
 func copyHashSync(src, dst string) error {

@@ -14,10 +14,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/fanout"
 )
 
 // staleTemp is how old a temp file must be before New deletes it: older than
@@ -62,9 +62,6 @@ func (s *Store) path(namespace, sum string) (string, error) {
 	return filepath.Join(s.root, filepath.FromSlash(namespace), sum[:2], sum), nil
 }
 
-// copyBufs bounds Put's memory to one buffer per concurrent Put.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
-
 func (s *Store) Put(ctx context.Context, namespace string, r io.Reader, expectSHA256 string) (blob.Info, error) {
 	if err := blob.ValidateNamespace(namespace); err != nil {
 		return blob.Info{}, err
@@ -87,11 +84,18 @@ func (s *Store) Put(ctx context.Context, namespace string, r io.Reader, expectSH
 		}
 	}()
 
+	// The file and sha256 each take the bytes on a goroutine of their own
+	// (fanout.Writer), in 256 KiB writes however little each Read returns
+	// (an upload's multipart reader: 4 KiB), while this goroutine reads on.
+	// Its deferred Close runs before the cleanup deferred above, so no write
+	// to the file is in flight when the file is closed and removed.
 	h := sha256.New()
-	buf := copyBufs.Get().(*[]byte)
-	// Neither side implements WriterTo/ReaderFrom, so CopyBuffer really uses buf.
-	_, err = io.CopyBuffer(io.MultiWriter(f, h), ctxReader{ctx, r}, *buf)
-	copyBufs.Put(buf)
+	fw := fanout.NewWriter(f, h)
+	defer fw.Close()
+	_, err = io.Copy(fw, ctxReader{ctx, r})
+	if err == nil {
+		err = fw.Close() // the last chunk; a failed file write surfaces here
+	}
 	if err != nil {
 		return blob.Info{}, fmt.Errorf("fsblob: put: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
@@ -104,3 +105,39 @@ func TestPutMemoryDoesNotGrowWithSize(t *testing.T) {
 		t.Fatalf("Put of %d MiB allocated %d MiB", size>>20, grew>>20)
 	}
 }
+
+// A Put that fails or is cancelled mid-stream, with chunks in flight on the
+// file's and sha256's goroutines (fanout.Writer), leaves no goroutine behind
+// (synctest.Test fails if one stays blocked) and no temp file (newStore's
+// cleanup).
+func TestFailedPutLeavesNoGoroutine(t *testing.T) {
+	s := newStore(t)
+	disk := errors.New("client went away")
+	for name, fail := range map[string]func(context.CancelFunc) io.Reader{
+		"read error": func(context.CancelFunc) io.Reader {
+			return io.MultiReader(blobtest.Generate(1, 3<<20), errReader{disk})
+		},
+		"cancelled": func(cancel context.CancelFunc) io.Reader {
+			return io.MultiReader(blobtest.Generate(2, 3<<20), cancelReader{cancel}, blobtest.Generate(3, 3<<20))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if _, err := s.Put(ctx, "ns", fail(cancel), ""); err == nil {
+					t.Fatal("Put succeeded")
+				}
+			})
+		})
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// cancelReader cancels the context when it is reached, and reads nothing.
+type cancelReader struct{ cancel context.CancelFunc }
+
+func (c cancelReader) Read([]byte) (int, error) { c.cancel(); return 0, io.EOF }

@@ -23,7 +23,7 @@ const testOwner = "123456789012"
 
 // testRepo serves one repository's pypi endpoint over a real SQLite file and
 // blob directory, without auth (the server's middleware is tested elsewhere).
-func testRepo(t *testing.T) (*httptest.Server, *registry.Registry) {
+func testRepo(t testing.TB) (*httptest.Server, *registry.Registry) {
 	t.Helper()
 	st, bl, _ := embedded.Storage(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
