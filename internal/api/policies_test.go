@@ -3,15 +3,13 @@ package api
 import (
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/wharfhq/wharf/internal/api/model"
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
 	"github.com/wharfhq/wharf/internal/format/pypi"
 	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
 // Every operation is an action a policy can name, or PutPolicy would
@@ -33,13 +31,7 @@ func TestEveryOperationIsAPolicyAction(t *testing.T) {
 }
 
 func TestPolicyResourceOf(t *testing.T) {
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	bl, _ := fsblob.New(filepath.Join(dir, "blobs"))
+	st, bl, _ := embedded.Storage(t)
 	a := &API{cfg: Config{AccountID: account, Region: "eu-west-1"}, reg: registry.New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)), pypi.Format{})}
 	const pre = "arn:aws:codeartifact:eu-west-1:" + account + ":"
 	for _, c := range []struct {

@@ -5,30 +5,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/auth"
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
 	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/store"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
 // A remembered read holds only for the same header, repository and
 // method class, until the token expires or a permission policy changes.
 func TestReadMemo(t *testing.T) {
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	bl, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bl, _ := embedded.Storage(t)
 	reg := registry.New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	m := &readMemo{policies: reg.PolicyReader(), maxAge: reg.ViewCacheMaxAge}
 	now := time.Now()

@@ -14,17 +14,15 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/wharfhq/wharf/internal/blob/fsblob"
 	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/store"
-	"github.com/wharfhq/wharf/internal/store/sqlite"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 	"github.com/wharfhq/wharf/internal/upstream"
 )
 
@@ -33,7 +31,7 @@ import (
 type cacheFixture struct {
 	t     testing.TB
 	reg   *registry.Registry
-	st    *sqlite.Store
+	st    store.Store
 	reads *countingReads // the registry's store: st, with its reads counted
 	h     *Handler
 	srv   *httptest.Server
@@ -55,16 +53,7 @@ func (c *countingReads) ListPackageFiles(ctx context.Context, k store.PackageKey
 
 func newCacheFixture(t testing.TB) *cacheFixture {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	bl, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bl, _ := embedded.Storage(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reads := &countingReads{Store: st}
 	reg := registry.New(reads, bl, log, Format{})
