@@ -7,8 +7,10 @@ package blob
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"strings"
@@ -86,6 +88,17 @@ func ValidateNamespace(namespace string) error {
 		}
 	}
 	return nil
+}
+
+// CheckSHA256 returns the lowercase hex digest h holds and, when
+// expectSHA256 is set and differs, ErrDigestMismatch naming both: what every
+// Put checks before it publishes anything.
+func CheckSHA256(h hash.Hash, expectSHA256 string) (string, error) {
+	sum := hex.EncodeToString(h.Sum(nil))
+	if expectSHA256 != "" && sum != expectSHA256 {
+		return sum, fmt.Errorf("%w: expected sha256 %s, got %s", ErrDigestMismatch, expectSHA256, sum)
+	}
+	return sum, nil
 }
 
 // Content returns the reader to hand to net/http for obj: the *os.File

@@ -7,7 +7,6 @@ package fsblob
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -105,9 +104,9 @@ func (s *Store) Put(ctx context.Context, namespace string, r io.Reader, expectSH
 	if err := f.Close(); err != nil {
 		return blob.Info{}, fmt.Errorf("fsblob: %w", err)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if expectSHA256 != "" && sum != expectSHA256 {
-		return blob.Info{}, fmt.Errorf("%w: expected sha256 %s, got %s", blob.ErrDigestMismatch, expectSHA256, sum)
+	sum, err := blob.CheckSHA256(h, expectSHA256)
+	if err != nil {
+		return blob.Info{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return blob.Info{}, err

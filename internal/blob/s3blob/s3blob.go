@@ -21,7 +21,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -320,9 +319,9 @@ func (s *Store) Put(ctx context.Context, namespace string, r io.Reader, expectSH
 		}
 		return blob.Info{}, fmt.Errorf("s3blob: put: %w", err)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if expectSHA256 != "" && sum != expectSHA256 {
-		return blob.Info{}, fmt.Errorf("%w: expected sha256 %s, got %s", blob.ErrDigestMismatch, expectSHA256, sum)
+	sum, err := blob.CheckSHA256(h, expectSHA256)
+	if err != nil {
+		return blob.Info{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return blob.Info{}, err
