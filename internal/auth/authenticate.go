@@ -117,7 +117,7 @@ func (s scope) until(c Claims) string {
 func (s scope) validity(c Claims, subject string) *Refusal {
 	if !s.now.Before(c.ExpiresAt) {
 		return &Refusal{Code: "expired", Message: fmt.Sprintf("%s expired at %s (%s ago). Tokens last 12 hours unless requested otherwise (--duration-seconds, at most 43200).",
-			subject, c.ExpiresAt.UTC().Format(time.RFC3339), ago(s.now.Sub(c.ExpiresAt)))}
+			subject, c.ExpiresAt.UTC().Format(time.RFC3339), HumanDuration(s.now.Sub(c.ExpiresAt)))}
 	}
 	if c.Domain != s.domain || c.DomainOwner != s.owner {
 		return &Refusal{Code: "wrong-domain", Message: fmt.Sprintf("%s is for domain %q (owner %s), but this endpoint belongs to domain %q (owner %s).\n"+
@@ -127,7 +127,12 @@ func (s scope) validity(c Claims, subject string) *Refusal {
 	return nil
 }
 
-func ago(d time.Duration) string {
+// HumanDuration says how long d is the way refusals and `wharf doctor`
+// put it ("42s", "17m", "3h05m", "9 days"), ignoring its sign.
+func HumanDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
 	switch {
 	case d < time.Minute:
 		return d.Truncate(time.Second).String()

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wharfhq/wharf/internal/auth"
 )
 
 // Severity orders findings. Only errors make doctor fail.
@@ -317,14 +319,14 @@ func (d *doctor) tokenInfo(ix *index, t target) {
 	switch {
 	case info.Expired || !now.Before(info.Expiration):
 		d.add(Finding{Severity: Error, Code: "expired", Source: src, Index: ix.label(),
-			Message: fmt.Sprintf("the token expired at %s (%s ago); tokens last 12 hours unless requested otherwise", info.Expiration.UTC().Format(time.RFC3339), span(now.Sub(info.Expiration))),
+			Message: fmt.Sprintf("the token expired at %s (%s ago); tokens last 12 hours unless requested otherwise", info.Expiration.UTC().Format(time.RFC3339), auth.HumanDuration(now.Sub(info.Expiration))),
 			Fix:     ix.fix("password", t)})
 	case info.Domain != t.domain || info.DomainOwner != t.owner:
 		d.add(Finding{Severity: Error, Code: "wrong-domain", Source: src, Index: ix.label(),
 			Message: fmt.Sprintf("the token is for domain %q (owner %s), but this index belongs to domain %q (owner %s)", info.Domain, info.DomainOwner, t.domain, t.owner),
 			Fix:     ix.fix("password", t)})
 	default:
-		sev, msg := OK, fmt.Sprintf("the token is valid for domain %q until %s (%s left)", info.Domain, info.Expiration.UTC().Format(time.RFC3339), span(info.Expiration.Sub(now)))
+		sev, msg := OK, fmt.Sprintf("the token is valid for domain %q until %s (%s left)", info.Domain, info.Expiration.UTC().Format(time.RFC3339), auth.HumanDuration(info.Expiration.Sub(now)))
 		if info.Expiration.Sub(now) < time.Hour {
 			sev, msg = Warn, msg+": it expires soon"
 		}
@@ -398,21 +400,6 @@ func sanitizeErr(err error, secret string) string {
 		s = strings.ReplaceAll(s, secret, "****")
 	}
 	return s
-}
-
-func span(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	switch {
-	case d < time.Minute:
-		return d.Truncate(time.Second).String()
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }
 
 // WriteText prints each index with what its client sends and, below it,
