@@ -12,7 +12,6 @@ import (
 	"debug/buildinfo"
 	"errors"
 	"fmt"
-	"go/build"
 	"log"
 	"os"
 	"os/exec"
@@ -28,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5"
+	"github.com/wharfhq/wharf/internal/testenv/s3test"
 )
 
 const (
@@ -112,33 +112,13 @@ func postgresBin() (string, error) {
 	return filepath.Dir(slices.MaxFunc(initdbs, func(a, b string) int { return version(a) - version(b) })), nil
 }
 
-// versitygwPath finds versitygw: -versitygw, then PATH, $GOBIN and
-// $GOPATH/bin, where `go install` puts it.
+// versitygwPath finds versitygw: -versitygw, else where s3test looks
+// (PATH, $GOBIN, $GOPATH/bin).
 func versitygwPath() (string, error) {
 	if *vgwBin != "" {
 		return *vgwBin, nil
 	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	dirs := []string{os.Getenv("GOBIN")}
-	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(gp, "bin"))
-	}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		if p := filepath.Join(d, "versitygw"); isExecutable(p) {
-			return p, nil
-		}
-	}
-	return "", errors.New("versitygw not found in PATH, $GOBIN or $GOPATH/bin: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 (bench/run.sh does)")
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+	return s3test.FindBinary()
 }
 
 // startPostgres initializes a cluster in the scratch directory, starts it

@@ -117,7 +117,7 @@ func start() (*Server, error) {
 	if raw := os.Getenv("WHARF_TEST_S3_URL"); raw != "" {
 		return external(raw)
 	}
-	bin, err := findBinary()
+	bin, err := FindBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,9 @@ if [ ! -d /proc ] || grep -qs versitygw "/proc/$1/cmdline"; then
 fi
 rm -rf "$2"`
 
-func findBinary() (string, error) {
+// FindBinary finds versitygw in PATH, $GOBIN or $GOPATH/bin, where `go
+// install` puts it (the benchmark harness uses it too).
+func FindBinary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
