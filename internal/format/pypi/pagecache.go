@@ -35,13 +35,12 @@ type pageKey struct {
 // once by the first request that accepts gzip; its header values are shared
 // by every response (net/http only reads them).
 type renderedPage struct {
-	gen            uint64
-	born           time.Time
-	expires        time.Time // zero: valid while gen is unchanged
-	body           []byte
-	contentType    []string
-	etag, length   []string
-	plainETagValue string
+	gen          uint64
+	born         time.Time
+	expires      time.Time // zero: valid while gen is unchanged
+	body         []byte
+	contentType  []string
+	etag, length []string
 
 	compress bool // worth a gzip copy (cached and not tiny)
 	gzOnce   sync.Once
@@ -74,7 +73,6 @@ func newPage(mediaType string, body []byte, gen uint64, compress bool) *rendered
 		length:      []string{strconv.Itoa(len(body))},
 		compress:    compress && len(body) >= 1024,
 	}
-	p.plainETagValue = p.etag[0]
 	return p
 }
 
