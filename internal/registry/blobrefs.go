@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/store"
@@ -121,3 +122,29 @@ func (r *Registry) removeBlobs(ctx context.Context, owner, domain string, candid
 		}
 	}
 }
+
+// discardUnreferenced deletes the held blobs that no asset references —
+// what a refused publish stored — and releases them all. Deleting while
+// holding the lock is what makes it safe: no other publish can be between
+// checking a held blob and recording its asset. One that has put the same
+// bytes and not yet taken the lock finds them gone and asks its client to
+// send the file again (holdBlob), as with any deletion. The deletion
+// outlives the request: a client that hangs up must not leave bytes behind.
+func (h *blobHolds) discardUnreferenced(ctx context.Context) {
+	defer h.release()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	ns := blobNamespace(h.owner, h.domain)
+	for sha := range h.held {
+		used, err := h.r.store.BlobReferenced(ctx, h.owner, h.domain, sha)
+		if err == nil && !used {
+			err = h.r.blobs.Delete(ctx, ns, sha)
+		}
+		if err != nil {
+			h.r.log.Warn("could not remove the bytes of a refused upload; the blob sweep will", "domain", h.domain, "sha256", sha, "err", err)
+		}
+	}
+}
+
+// cleanupTimeout bounds the removal of what a refused upload stored.
+const cleanupTimeout = time.Minute

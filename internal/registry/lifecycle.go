@@ -448,22 +448,25 @@ func initialStatus(req PublishRequest) string {
 // checkVersionAccepts refuses, before any byte is stored, a file the
 // version cannot take: a bad asset name, a new file for an Archived or
 // Disposed version, or for a published version of a sealed format. A file
-// the version already has passes, so identical retries stay idempotent.
-func (r *Registry) checkVersionAccepts(ctx context.Context, k store.PackageKey, f Format, version, assetName string) error {
+// the version already has passes, so identical retries stay idempotent; it
+// is returned as taken, so Publish can decide on a declared digest alone.
+func (r *Registry) checkVersionAccepts(ctx context.Context, k store.PackageKey, f Format, version, assetName string) (taken *store.Asset, err error) {
 	if av, ok := f.(AssetNameValidator); ok {
 		if err := av.ValidateAssetName(assetName); err != nil {
-			return Invalid("%v", err)
+			return nil, Invalid("%v", err)
 		}
 	}
 	v, err := r.store.GetVersion(ctx, store.VersionKey{PackageKey: k, Version: version})
 	if isErr(err, store.ErrNotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := r.store.GetAsset(ctx, v.VersionKey, assetName); err == nil || !isErr(err, store.ErrNotFound) {
-		return err
+	if a, err := r.store.GetAsset(ctx, v.VersionKey, assetName); err == nil {
+		return &a, nil
+	} else if !isErr(err, store.ErrNotFound) {
+		return nil, err
 	}
 	sealed := false
 	if s, ok := f.(Sealer); ok {
@@ -471,15 +474,15 @@ func (r *Registry) checkVersionAccepts(ctx context.Context, k store.PackageKey, 
 	}
 	switch {
 	case v.Status == StatusUnfinished:
-		return nil
+		return nil, nil
 	case v.Status == StatusArchived:
-		return Conflict("package-version", version, "version %s of %s is Archived; restore it (aws codeartifact update-package-versions-status --target-status Published) before adding files to it", version, displayName(k))
+		return nil, Conflict("package-version", version, "version %s of %s is Archived; restore it (aws codeartifact update-package-versions-status --target-status Published) before adding files to it", version, displayName(k))
 	case v.Status == StatusDisposed:
-		return Conflict("package-version", version, "version %s of %s was disposed; delete it (aws codeartifact delete-package-versions) to publish it again, or publish a new version", version, displayName(k))
+		return nil, Conflict("package-version", version, "version %s of %s was disposed; delete it (aws codeartifact delete-package-versions) to publish it again, or publish a new version", version, displayName(k))
 	case sealed:
-		return Conflict("package-version", version, "version %s of %s is already %s, so no asset can be added to it. Publish every asset but the last with --unfinished, or publish a new version", version, displayName(k), v.Status)
+		return nil, Conflict("package-version", version, "version %s of %s is already %s, so no asset can be added to it. Publish every asset but the last with --unfinished, or publish a new version", version, displayName(k), v.Status)
 	}
-	return nil
+	return nil, nil
 }
 
 // finish publishes an Unfinished version once a publish without the

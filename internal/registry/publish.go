@@ -93,8 +93,16 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err := r.checkPublishAllowed(ctx, req.Repo, k, f, version); err != nil {
 		return PublishResult{}, err
 	}
-	if err := r.checkVersionAccepts(ctx, k, f, version, req.AssetName); err != nil {
+	taken, err := r.checkVersionAccepts(ctx, k, f, version, req.AssetName)
+	if err != nil {
 		return PublishResult{}, err
+	}
+	if taken != nil {
+		// A declared digest decides a re-upload under a taken name before a
+		// byte of it is read or stored (see republish).
+		if res, decided, err := r.republish(ctx, req, *taken); decided {
+			return res, err
+		}
 	}
 
 	sums := newMultiHash()
@@ -106,40 +114,44 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 	if err != nil {
 		return PublishResult{}, err
 	}
-	// The blob is stored but referenced by nothing, as after a refusal by
-	// Inspect below; the wording is the one twine users saw when the pypi
-	// handler checked md5_digest itself.
-	if req.ExpectMD5 != "" && !strings.EqualFold(hexSum(sums.md5), req.ExpectMD5) {
-		return PublishResult{}, Invalid("md5_digest of %s does not match the file's bytes (the upload was corrupted, or the digest belongs to another file); nothing was stored", req.AssetName)
-	}
 	// From here until the asset is recorded, its blobs are held so that a
 	// concurrent deletion of identical bytes cannot take them (blobrefs.go).
-	// A failure leaves at most an unreferenced blob, which a later upload of
-	// the same bytes reuses.
+	// Every refusal below removes, still holding them, the blobs this
+	// publish stored that nothing references (refuse), so refused uploads
+	// leave no bytes behind.
 	holds := r.newHolds(k.DomainOwner, k.DomainName)
 	defer holds.release()
 	if err := holds.hold(ctx, info.SHA256); err != nil {
 		return PublishResult{}, err
 	}
+	refuse := func(err error) (PublishResult, error) {
+		holds.discardUnreferenced(ctx)
+		return PublishResult{}, err
+	}
+	// The wording is the one twine users saw when the pypi handler checked
+	// md5_digest itself.
+	if req.ExpectMD5 != "" && !strings.EqualFold(hexSum(sums.md5), req.ExpectMD5) {
+		return refuse(Invalid("md5_digest of %s does not match the file's bytes (the upload was corrupted, or the digest belongs to another file); nothing was stored", req.AssetName))
+	}
 	var insp Inspection
 	if req.Inspect != nil {
 		obj, err := r.blobs.Open(ctx, blobNamespace(k.DomainOwner, k.DomainName), info.SHA256)
 		if err != nil {
-			return PublishResult{}, err
+			return refuse(err)
 		}
 		insp, err = req.Inspect(obj)
 		obj.Close()
 		if err != nil {
-			return PublishResult{}, err
+			return refuse(err)
 		}
 	}
 	for name, data := range insp.Sidecars {
 		si, err := r.blobs.Put(ctx, blobNamespace(k.DomainOwner, k.DomainName), bytes.NewReader(data), "")
 		if err != nil {
-			return PublishResult{}, err
+			return refuse(err)
 		}
 		if err := holds.hold(ctx, si.SHA256); err != nil {
-			return PublishResult{}, err
+			return refuse(err)
 		}
 		if insp.AssetAttributes == nil {
 			insp.AssetAttributes = map[string]string{}
@@ -176,27 +188,61 @@ func (r *Registry) Publish(ctx context.Context, req PublishRequest) (PublishResu
 		CreatedAt:  now,
 	}
 	stored, err := r.store.AddAsset(ctx, pkg, pv, asset)
-	holds.release()
 	if errors.Is(err, store.ErrExists) {
 		if stored.SHA256 == asset.SHA256 {
-			v, verr := r.store.GetVersion(ctx, pv.VersionKey)
-			if verr == nil {
-				v, verr = r.finish(ctx, v, req)
-			}
-			return PublishResult{Version: v, Asset: stored, Unchanged: true}, verr
+			holds.release()
+			return r.unchanged(ctx, req, pv.VersionKey, stored)
 		}
-		return PublishResult{}, Conflict("asset", req.AssetName,
-			"File already exists: %s was already published in %s/%s with different content (sha256 %s, this upload has %s). Published files are immutable; publish a new version instead",
-			req.AssetName, req.Repo.Domain, req.Repo.Repository, stored.SHA256, asset.SHA256)
+		return refuse(fileExists(req, stored.SHA256, asset.SHA256))
 	}
 	if err != nil {
-		return PublishResult{}, err
+		return refuse(err)
 	}
+	holds.release()
 	v, err := r.store.GetVersion(ctx, pv.VersionKey)
 	if err == nil {
 		v, err = r.finish(ctx, v, req)
 	}
 	return PublishResult{Version: v, Asset: stored}, err
+}
+
+// republish decides, before the body is read, a publish under a name the
+// version already has, when the client declared the file's sha256: the same
+// digest is an idempotent success and other bytes a conflict, so a re-upload
+// of a large file costs neither the transfer into storage nor the disk. A
+// declared md5 that disagrees with the stored file leaves the decision to
+// the bytes (decided is false).
+func (r *Registry) republish(ctx context.Context, req PublishRequest, taken store.Asset) (res PublishResult, decided bool, err error) {
+	if req.ExpectSHA256 == "" {
+		return PublishResult{}, false, nil
+	}
+	if !strings.EqualFold(taken.SHA256, req.ExpectSHA256) {
+		return PublishResult{}, true, fileExists(req, taken.SHA256, strings.ToLower(req.ExpectSHA256))
+	}
+	if req.ExpectMD5 != "" && !strings.EqualFold(taken.MD5, req.ExpectMD5) {
+		return PublishResult{}, false, nil
+	}
+	res, err = r.unchanged(ctx, req, taken.VersionKey, taken)
+	return res, true, err
+}
+
+// unchanged answers a publish of a file the version already holds with the
+// same bytes: an idempotent success, which still finishes an Unfinished
+// version when the request says so.
+func (r *Registry) unchanged(ctx context.Context, req PublishRequest, vk store.VersionKey, stored store.Asset) (PublishResult, error) {
+	v, err := r.store.GetVersion(ctx, vk)
+	if err == nil {
+		v, err = r.finish(ctx, v, req)
+	}
+	return PublishResult{Version: v, Asset: stored, Unchanged: true}, err
+}
+
+// fileExists is the conflict of a publish under a taken name with other
+// bytes; twine and pip users recognise warehouse's "File already exists".
+func fileExists(req PublishRequest, storedSHA, uploadSHA string) error {
+	return Conflict("asset", req.AssetName,
+		"File already exists: %s was already published in %s/%s with different content (sha256 %s, this upload has %s). Published files are immutable; publish a new version instead",
+		req.AssetName, req.Repo.Domain, req.Repo.Repository, storedSHA, uploadSHA)
 }
 
 // checkPublishAllowed applies the package's origin controls: publish=BLOCK
