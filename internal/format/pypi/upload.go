@@ -22,57 +22,44 @@ import (
 	"github.com/wharfhq/wharf/internal/registry"
 )
 
-// maxFormFields bounds the non-file fields of an upload (the long
-// description travels among them).
-const maxFormFields = 32 << 20
-
 // upload implements the legacy upload API (PROTOCOLS.md, "Upload"). Form
-// fields are validated before the file streams in, so most refusals cost
-// nothing; the file goes straight to the blob store, hashed on the way.
+// fields are read within bounds (uploadform.go) and validated before the
+// file streams in, so most refusals cost nothing; the file goes straight to
+// the blob store, hashed on the way.
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request, ref registry.RepoRef) {
-	r.Body = http.MaxBytesReader(w, r.Body, h.MaxUploadBytes+maxFormFields)
+	body := http.MaxBytesReader(w, r.Body, h.MaxUploadBytes+maxFormBytes)
 	// The multipart reader reads at most 4 KiB at a time; reading the
 	// connection through a larger buffer makes a 200 MiB upload a few
 	// thousand read system calls instead of 51,200.
-	r.Body = bufferedBody{bufio.NewReaderSize(r.Body, uploadReadBuffer), r.Body}
+	meter := &formMeter{r: bufio.NewReaderSize(body, uploadReadBuffer), limit: -1}
+	r.Body = readCloser{meter, body}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		h.refuse(w, r, http.StatusBadRequest, "an upload must be a multipart/form-data POST with the fields twine sends (:action=file_upload, name, version, filetype, content ...): "+err.Error())
 		return
 	}
-	form := url.Values{}
-	budget := int64(maxFormFields)
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			h.refuse(w, r, http.StatusBadRequest, "the upload has no file: send it in the form field named \"content\"")
-			return
-		}
-		if err != nil {
-			h.refuse(w, r, http.StatusBadRequest, "could not read the multipart upload: "+err.Error())
-			return
-		}
-		if part.FormName() == "content" {
-			h.receiveFile(w, r, ref, form, part)
-			return
-		}
-		data, err := io.ReadAll(io.LimitReader(part, budget+1))
-		budget -= int64(len(data))
-		if err != nil || budget < 0 {
-			h.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("the upload's form fields are larger than %d MiB in total", maxFormFields>>20))
-			return
-		}
-		form.Add(part.FormName(), string(data))
+	form, part, err := readUploadForm(mr, meter)
+	meter.unlimited() // a refusal reads the rest of the body
+	var bounds errFormBounds
+	switch {
+	case errors.As(err, &bounds):
+		h.refuse(w, r, http.StatusBadRequest, bounds.msg)
+	case err == io.EOF:
+		h.refuse(w, r, http.StatusBadRequest, "the upload has no file: send it in the form field named \"content\"")
+	case err != nil:
+		h.refuse(w, r, http.StatusBadRequest, "could not read the multipart upload: "+err.Error())
+	default:
+		h.receiveFile(w, r, ref, form, part)
 	}
 }
 
 // uploadReadBuffer is the read buffer in front of an upload's body.
 const uploadReadBuffer = 64 << 10
 
-// bufferedBody reads a request body through a bufio.Reader and closes the
-// body itself.
-type bufferedBody struct {
-	*bufio.Reader
+// readCloser reads a request body through another reader (a buffer, a
+// meter) and closes the body itself.
+type readCloser struct {
+	io.Reader
 	io.Closer
 }
 
@@ -212,6 +199,9 @@ func (h *Handler) receiveFile(w http.ResponseWriter, r *http.Request, ref regist
 		h.fail(w, r, err)
 		return
 	}
+	// A re-upload decided by its declared digest was not read: read past it
+	// so the client, still sending, gets the answer.
+	io.Copy(io.Discard, r.Body)
 	if res.Unchanged {
 		h.log.Info("upload repeated with identical content", "repository", ref.Repository, "file", filename)
 	} else {
