@@ -111,11 +111,21 @@ func (a *Authorizer) Authorize(ctx context.Context, req Request) (Decision, erro
 	if IsRoot(req.Principal) && policyActions[strings.ToLower(req.Action)] {
 		return Decision{Allowed: true, Reason: "the account root, which may always manage permission policies"}, nil
 	}
+	docs, err := a.policiesFor(ctx, req.Resource)
+	if err != nil {
+		return Decision{}, err
+	}
+	return Evaluate(req, Identity(req.Principal), docs), nil
+}
+
+// policiesFor loads the resource policies that govern resource: its
+// domain's, and its repository's for a repository or package.
+func (a *Authorizer) policiesFor(ctx context.Context, resource string) ([]Named, error) {
 	var arns []string
-	if req.Resource != "*" {
-		r, err := ParseARN(req.Resource)
+	if resource != "*" {
+		r, err := ParseARN(resource)
 		if err != nil {
-			return Decision{}, err
+			return nil, err
 		}
 		arns = append(arns, DomainARN(r.Region, r.Account, r.Domain))
 		if r.Repository != "" {
@@ -129,12 +139,12 @@ func (a *Authorizer) Authorize(ctx context.Context, req Request) (Decision, erro
 			continue
 		}
 		if err != nil {
-			return Decision{}, err
+			return nil, err
 		}
 		d, err := a.parse(p.Document)
 		if err != nil {
 			// Validated when it was put; fail closed if it no longer parses.
-			return Decision{}, fmt.Errorf("the permissions policy of %s (revision %s) cannot be evaluated: %w", arn, p.Revision, err)
+			return nil, fmt.Errorf("the permissions policy of %s (revision %s) cannot be evaluated: %w", arn, p.Revision, err)
 		}
 		kind := "domain"
 		if strings.Contains(arn, ":repository/") {
@@ -142,7 +152,7 @@ func (a *Authorizer) Authorize(ctx context.Context, req Request) (Decision, erro
 		}
 		docs = append(docs, Named{Name: fmt.Sprintf("the %s policy of %s", kind, arn), Doc: d})
 	}
-	return Evaluate(req, Identity(req.Principal), docs), nil
+	return docs, nil
 }
 
 func (a *Authorizer) parse(doc string) (*Document, error) {

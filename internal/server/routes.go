@@ -82,6 +82,9 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 		}
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !s.mayPublishSome(w, r, claims.Principal, ref, format) {
+			return
+		}
 		// Only uploads publish; reads skip the request copy this costs.
 		r = r.WithContext(registry.WithPublishCheck(r.Context(), s.api.PublishCheck(claims.Principal)))
 	}

@@ -320,6 +320,12 @@ func firstLine(s string) string {
 	return line
 }
 
+// Refuse is refuse for the server, which refuses an upload before the
+// handler sees it (a token that may publish nothing in the repository).
+func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	h.refuse(w, r, status, msg)
+}
+
 // refuse answers an upload with a status and a message. Twine shows only the
 // status line unless --verbose, so, like warehouse, the message also goes
 // into the reason phrase; net/http cannot set one, so on HTTP/1.x the
