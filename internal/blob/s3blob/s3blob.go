@@ -24,11 +24,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -281,7 +283,22 @@ func (s *Store) fail(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if storageFull(err) {
+		// As a full disk does, so both planes answer "no space left" (507).
+		return fmt.Errorf("s3blob: %s s3://%s/%s at %s: %w: %w", op, s.bucket, key, s.where, syscall.ENOSPC, err)
+	}
 	return fmt.Errorf("s3blob: %s s3://%s/%s at %s: %w", op, s.bucket, key, s.where, err)
+}
+
+// storageFull recognizes an S3 server's "out of space" answers: 507
+// Insufficient Storage, and the codes MinIO and others give it.
+func storageFull(err error) bool {
+	switch code(err) {
+	case "XMinioStorageFull", "InsufficientStorage", "StorageFull":
+		return true
+	}
+	var status interface{ HTTPStatusCode() int }
+	return errors.As(err, &status) && status.HTTPStatusCode() == http.StatusInsufficientStorage
 }
 
 // cleanupCtx outlives a cancelled request: a Put cancelled by its client

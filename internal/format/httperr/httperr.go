@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/registry"
 )
@@ -22,8 +24,8 @@ var statusOf = map[registry.Kind]int{
 	registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
 }
 
-// Fail answers err: a registry refusal with its status and message,
-// unreachable storage with 503 and Retry-After, anything else with a 500
+// Fail answers err: a registry refusal with its status and message, full
+// storage with 507, unreachable storage with 503 and Retry-After, anything else with a 500
 // whose details go to the log only.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var re *registry.Error
@@ -33,6 +35,11 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 			status = http.StatusInternalServerError
 		}
 		Write(w, status, re.Message)
+		return
+	}
+	if registry.NoSpace(err) {
+		LogNoSpace(log, err)
+		Write(w, http.StatusInsufficientStorage, NoSpaceMessage)
 		return
 	}
 	if registry.Unavailable(err) {
@@ -54,4 +61,35 @@ func Write(w http.ResponseWriter, status int, msg string) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	fmt.Fprintln(w, msg)
+}
+
+// NoSpaceMessage answers a request refused because storage is full. 507 is
+// not a status clients retry by themselves, and the words say why a retry
+// would not help.
+const NoSpaceMessage = "wharf's storage is full (no space left on the disk or in the bucket), so nothing was stored. Retrying will not help until the administrator frees space or grows the storage; the server log says which store is full"
+
+// LogNoSpace logs that storage is full at most once a minute, with the
+// number of requests refused since the last line: a full disk refuses every
+// upload, and a line for each would fill what little space logs have left.
+func LogNoSpace(log *slog.Logger, err error) {
+	noSpace.mu.Lock()
+	noSpace.refused++
+	now := time.Now()
+	if !noSpace.last.IsZero() && now.Sub(noSpace.last) < noSpaceLogEvery {
+		noSpace.mu.Unlock()
+		return
+	}
+	refused := noSpace.refused
+	noSpace.last, noSpace.refused = now, 0
+	noSpace.mu.Unlock()
+	log.Error("storage is full: uploads are refused with 507 Insufficient Storage until space is freed",
+		"refused_since_last_report", refused, "err", err)
+}
+
+const noSpaceLogEvery = time.Minute
+
+var noSpace struct {
+	mu      sync.Mutex
+	last    time.Time
+	refused int
 }

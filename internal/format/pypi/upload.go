@@ -19,6 +19,7 @@ import (
 
 	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/fanout"
+	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/registry"
 )
 
@@ -191,6 +192,11 @@ func (h *Handler) receiveFile(w http.ResponseWriter, r *http.Request, ref regist
 			h.refuse(w, r, status, err.Error())
 			return
 		}
+		if registry.NoSpace(err) {
+			httperr.LogNoSpace(h.log, err)
+			h.answer(w, r, http.StatusInsufficientStorage, httperr.NoSpaceMessage)
+			return
+		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is larger than the %d GiB limit per file", h.MaxUploadBytes>>30))
@@ -332,6 +338,12 @@ func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, status int, msg
 // response is written on the hijacked connection.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	h.log.Warn("upload refused", "status", status, "client", r.RemoteAddr, "path", r.URL.Path, "reason", msg)
+	h.answer(w, r, status, msg)
+}
+
+// answer is refuse without the log line, for refusals logged otherwise
+// (a full disk, logged once a minute however many uploads it refuses).
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	// Read what is left of the body, so the client is not cut off while
 	// sending and actually sees the answer.
 	io.Copy(io.Discard, r.Body)
