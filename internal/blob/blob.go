@@ -58,6 +58,21 @@ type Store interface {
 	Delete(ctx context.Context, namespace, sha256 string) error
 }
 
+// Sweeper is what a running server's periodic sweep asks of a store
+// (registry.SweepBlobs, server/sweep.go); every backend implements it.
+type Sweeper interface {
+	// CleanupStale removes what crashed or killed Puts left behind
+	// (temporary files or objects, unfinished multipart uploads) that have
+	// not changed for olderThan, which must exceed the longest time a Put
+	// still running anywhere may go without writing. It returns how many
+	// it removed.
+	CleanupStale(ctx context.Context, olderThan time.Duration) (int, error)
+	// List calls fn for every published blob, in no particular order,
+	// until fn returns an error (which List returns). Blobs put or deleted
+	// meanwhile may or may not be seen.
+	List(ctx context.Context, fn func(namespace string, info Info) error) error
+}
+
 // ErrInvalid: the namespace or digest is malformed. Backends check keys with
 // ValidateKey before touching storage, so a hostile key can never address
 // anything outside the store.

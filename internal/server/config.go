@@ -27,6 +27,9 @@ type Config struct {
 	ExternalConnections map[string]string
 	UpstreamTTL         time.Duration // --upstream-ttl, WHARF_UPSTREAM_TTL
 	UpstreamTimeout     time.Duration // --upstream-timeout, WHARF_UPSTREAM_TIMEOUT
+	// SweepInterval is how often leftovers of killed uploads are removed
+	// while running (--sweep-interval, WHARF_SWEEP_INTERVAL; sweep.go).
+	SweepInterval time.Duration
 }
 
 // DefaultListen is where wharf listens unless told otherwise.

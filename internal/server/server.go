@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharfhq/wharf/internal/api"
 	"github.com/wharfhq/wharf/internal/auth"
+	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/format/generic"
 	"github.com/wharfhq/wharf/internal/format/pypi"
 	"github.com/wharfhq/wharf/internal/policy"
@@ -30,6 +31,7 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	store     store.Store
+	blobs     blob.Store
 	reg       *registry.Registry
 	tokens    *auth.Keyring
 	root      rootCredentials
@@ -55,6 +57,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -67,7 +72,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, store: st, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, store: st, blobs: blobs, ready: make(chan struct{})}
 	fail := func(err error) (*Server, error) { st.Close(); return nil, err }
 	if s.accountID, err = accountID(ctx, st, cfg.AccountID); err != nil {
 		return fail(err)
@@ -128,6 +133,9 @@ func (s *Server) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.announce(ln.Addr(), publicURL)
+	sweepCtx, stopSweeping := context.WithCancel(ctx)
+	swept := s.startSweeper(sweepCtx, s.cfg.SweepInterval)
+	defer func() { stopSweeping(); <-swept }() // before the store closes
 	close(s.ready)
 
 	errc := make(chan error, 1)

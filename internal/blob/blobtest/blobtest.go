@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
 )
@@ -133,6 +135,53 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 			t.Fatalf("same bytes, different sums %s %s", a, b)
 		}
 		readBack(t, s, ns, a, data)
+	})
+
+	// The periodic sweep (registry.SweepBlobs) finds blobs by listing them,
+	// and removes Puts' leftovers with CleanupStale.
+	t.Run("SweeperListsBlobs", func(t *testing.T) {
+		s := newStore(t)
+		sw, ok := s.(blob.Sweeper)
+		if !ok {
+			t.Fatalf("%T does not implement blob.Sweeper: a running server could not sweep it", s)
+		}
+		want := map[string]string{}
+		for i, n := range []string{ns, ns, "210987654321/other"} {
+			data := []byte(fmt.Sprintf("listed %d", i))
+			want[n+" "+put(t, s, n, data)] = string(data)
+		}
+		got := map[string]bool{}
+		err := sw.List(ctx, func(namespace string, info blob.Info) error {
+			k := namespace + " " + info.SHA256
+			if got[k] {
+				t.Errorf("listed twice: %s", k)
+			}
+			got[k] = true
+			if data, ok := want[k]; !ok {
+				t.Errorf("listed %s, which was never put", k)
+			} else if info.Size != int64(len(data)) || info.ModTime.IsZero() {
+				t.Errorf("%s listed with size %d, modtime %v", k, info.Size, info.ModTime)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("listed %d blobs, want %d", len(got), len(want))
+		}
+		stop := errors.New("stop")
+		if err := sw.List(ctx, func(string, blob.Info) error { return stop }); !errors.Is(err, stop) {
+			t.Errorf("List returned %v, want fn's error", err)
+		}
+		// Nothing is stale right after a Put; an hour's margin removes nothing.
+		if n, err := sw.CleanupStale(ctx, time.Hour); err != nil || n != 0 {
+			t.Errorf("CleanupStale(1h) on a fresh store = %d, %v", n, err)
+		}
+		for k, data := range want {
+			n, sum, _ := strings.Cut(k, " ")
+			readBack(t, s, n, sum, []byte(data))
+		}
 	})
 
 	t.Run("NamespacesIsolated", func(t *testing.T) {

@@ -13,14 +13,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/fanout"
 )
 
-// staleTemp is how old a temp file must be before New deletes it: older than
-// any Put still running in another process sharing the directory.
+// staleTemp is how long a temp file must have gone unwritten before New
+// deletes it: longer than any Put still running in another process sharing
+// the directory can go without a byte.
 const staleTemp = time.Hour
 
 // Store is a blob.Store on a local directory.
@@ -29,7 +31,10 @@ type Store struct {
 	tmp  string
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store   = (*Store)(nil)
+	_ blob.Sweeper = (*Store)(nil)
+)
 
 // New opens (creating if needed) the store under root and removes temp files
 // left behind by a crash.
@@ -42,16 +47,73 @@ func New(root string) (*Store, error) {
 	if err := os.MkdirAll(s.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	entries, err := os.ReadDir(s.tmp)
-	if err != nil {
-		return nil, fmt.Errorf("fsblob: %w", err)
-	}
-	for _, e := range entries {
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
-			os.Remove(filepath.Join(s.tmp, e.Name()))
-		}
+	if _, err := s.CleanupStale(context.Background(), staleTemp); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// CleanupStale removes temp files not written to for olderThan: left by a
+// crash, or by a Put killed with its process. A running Put writes its
+// file as the bytes arrive, so its modification time stays recent.
+func (s *Store) CleanupStale(ctx context.Context, olderThan time.Duration) (int, error) {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("fsblob: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > olderThan {
+			if os.Remove(filepath.Join(s.tmp, e.Name())) == nil {
+				removed++
+			}
+		}
+	}
+	return removed, nil
+}
+
+// List walks root/<namespace>/<xx>/<sha256>, skipping .tmp and anything
+// that is not a blob's path.
+func (s *Store) List(ctx context.Context, fn func(namespace string, info blob.Info) error) error {
+	return filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // deleted while walking
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p == s.tmp {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		i := strings.LastIndexByte(rel, '/')
+		j := strings.LastIndexByte(rel[:max(i, 0)], '/')
+		if i < 0 || j < 0 {
+			return nil
+		}
+		ns, shard, sum := rel[:j], rel[j+1:i], rel[i+1:]
+		if blob.ValidateKey(ns, sum) != nil || shard != sum[:2] || !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil // deleted while walking
+		}
+		return fn(ns, blob.Info{SHA256: sum, Size: fi.Size(), ModTime: fi.ModTime()})
+	})
 }
 
 func (s *Store) path(namespace, sum string) (string, error) {
@@ -114,7 +176,14 @@ func (s *Store) Put(ctx context.Context, namespace string, r io.Reader, expectSH
 
 	final, _ := s.path(namespace, sum)
 	if info, err := s.stat(final, sum); err == nil {
-		return info, nil // dedupe: the same bytes are already published
+		// Dedupe: the same bytes are already published. Touching them tells
+		// the sweep of unreferenced blobs (registry.SweepBlobs), which
+		// spares recent blobs, that they are about to be referenced again.
+		now := time.Now()
+		if os.Chtimes(final, now, now) == nil {
+			info.ModTime = now
+		}
+		return info, nil
 	}
 	dir := filepath.Dir(final)
 	if err := mkdirDurable(s.root, dir); err != nil {

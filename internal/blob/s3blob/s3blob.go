@@ -198,7 +198,10 @@ type Store struct {
 	maxSingleCopy, copyPartSize int64
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store   = (*Store)(nil)
+	_ blob.Sweeper = (*Store)(nil)
+)
 
 // New connects to the bucket and checks that the credentials can list it,
 // so a wrong endpoint, bucket or secret fails at startup, not at the first
@@ -570,6 +573,30 @@ func (s *Store) CleanupStale(ctx context.Context, olderThan time.Duration) (int,
 		}
 	}
 	return removed, nil
+}
+
+// List lists the blobs under this store's prefix, skipping temporary
+// objects and keys that are not this store's (a shared bucket is safe).
+func (s *Store) List(ctx context.Context, fn func(namespace string, info blob.Info) error) error {
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &s.prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return s.fail("list", s.prefix, err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			rel := strings.TrimPrefix(key, s.prefix)
+			if strings.HasPrefix(rel, tmpDir) || !s.ours(key) {
+				continue
+			}
+			ns, sum := rel[:len(rel)-68], rel[len(rel)-64:]
+			if err := fn(ns, blob.Info{SHA256: sum, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ours reports whether key is a temporary object or a blob of this store.
