@@ -58,9 +58,19 @@ func (u *unreadable) Read(p []byte) (int, error) {
 // the format's inspection, or a name already taken by other bytes. What is
 // refused on metadata alone is refused before the body is read.
 func TestRefusedPublishLeavesNoBlob(t *testing.T) {
+	t.Run("sqlite+fsblob", func(t *testing.T) {
+		st, bl, dir := embedded.Storage(t)
+		r := registry.New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)), pypi.Format{})
+		testRefusedPublishLeavesNoBlob(t, r, func() int { return countBlobs(t, dir) })
+	})
+	t.Run("postgres+s3blob", func(t *testing.T) {
+		r, _, bl := newScaleOut(t).replica(t)
+		testRefusedPublishLeavesNoBlob(t, r, func() int { return listBlobs(t, bl) })
+	})
+}
+
+func testRefusedPublishLeavesNoBlob(t *testing.T, r *registry.Registry, count func() int) {
 	ctx := context.Background()
-	st, bl, dir := embedded.Storage(t)
-	r := registry.New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)), pypi.Format{})
 	r.CreateDomain(ctx, owner, "dom", "")
 	r.CreateRepository(ctx, owner, "dom", "repo", "", nil)
 	ref := registry.RepoRef{Owner: owner, Domain: "dom", Repository: "repo"}
@@ -69,7 +79,7 @@ func TestRefusedPublishLeavesNoBlob(t *testing.T) {
 	if _, err := publishWheel(ctx, r, "repo", "kept", "1.0", data, fn); err != nil {
 		t.Fatal(err)
 	}
-	baseline := countBlobs(t, dir) // the wheel and its METADATA sidecar
+	baseline := count() // the wheel and its METADATA sidecar
 	_, other := wheel(t, "kept", "1.0", "Y = 2\n")
 	otherSum := sha256.Sum256(other)
 	dataSum := sha256.Sum256(data)
@@ -100,7 +110,7 @@ func TestRefusedPublishLeavesNoBlob(t *testing.T) {
 		c.req.Repo, c.req.Format = ref, "pypi"
 		_, err := r.Publish(ctx, c.req)
 		mustKind(t, err, c.kind, c.want)
-		if n := countBlobs(t, dir); n != baseline {
+		if n := count(); n != baseline {
 			t.Errorf("%s: %d blobs after the refusal, want %d: a refusal must remove what it stored", c.name, n, baseline)
 		}
 	}
@@ -122,7 +132,7 @@ func TestRefusedPublishLeavesNoBlob(t *testing.T) {
 	if body.read != 0 {
 		t.Errorf("an identical re-upload with a declared digest read the body %d times", body.read)
 	}
-	if n := countBlobs(t, dir); n != baseline {
+	if n := count(); n != baseline {
 		t.Errorf("%d blobs at the end, want %d", n, baseline)
 	}
 
