@@ -101,7 +101,7 @@ func TestCrashDuringUpload(t *testing.T) {
 	if sha256hex(got.Body) != sha256hex(small.Data) {
 		t.Errorf("after the crash, crashy-1.0 serves other bytes than uploaded")
 	}
-	// The partial temp file may remain until fsblob's stale-temp sweep at a later start;
+	// The partial temp file remains until the running server's sweep (server/sweep.go) finds it an hour old;
 	// not a correctness problem, but worth seeing.
 	t.Logf("data dir holds %d MiB after restart", dirSize(srv.DataDir)>>20)
 }
