@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wharfhq/wharf/internal/blob"
+	"github.com/wharfhq/wharf/internal/store"
 )
 
 // UnreferencedGrace is how old an unreferenced blob must be before the
@@ -36,6 +37,11 @@ func (r *Registry) SweepBlobs(ctx context.Context, olderThan time.Duration) (Swe
 		return res, nil
 	}
 	cutoff := r.now().Add(-olderThan)
+	// Most blobs are referenced. Asking the store about each would cost a
+	// scan of the domain's attributes per sidecar blob, so the references
+	// of each domain are read once, in bulk; only blobs missing from them
+	// are checked one by one, under their lock.
+	referenced := map[string]map[string]bool{}
 	err := lister.List(ctx, func(ns string, info blob.Info) error {
 		if !info.ModTime.Before(cutoff) {
 			return nil
@@ -44,9 +50,16 @@ func (r *Registry) SweepBlobs(ctx context.Context, olderThan time.Duration) (Swe
 		if !ok {
 			return nil // not a namespace this registry writes
 		}
-		// Most blobs are referenced: find that out without the lock.
-		if used, err := r.store.BlobReferenced(ctx, owner, domain, info.SHA256); err != nil || used {
-			return err
+		refs, ok := referenced[ns]
+		if !ok {
+			var err error
+			if refs, err = r.referencedBlobs(ctx, owner, domain); err != nil {
+				return err
+			}
+			referenced[ns] = refs
+		}
+		if refs[info.SHA256] {
+			return nil
 		}
 		removed, err := r.sweepBlob(ctx, owner, domain, info.SHA256, cutoff)
 		if removed {
@@ -82,4 +95,50 @@ func (r *Registry) sweepBlob(ctx context.Context, owner, domain, sha string, cut
 		return false, err
 	}
 	return true, nil
+}
+
+// referencedBlobs is every blob an asset of the domain references, as its
+// content or as a sidecar, read repository by repository and package by
+// package. An asset recorded meanwhile may be missing: sweepBlob checks
+// again, under the lock, before it deletes anything.
+func (r *Registry) referencedBlobs(ctx context.Context, owner, domain string) (map[string]bool, error) {
+	refs := map[string]bool{}
+	repoPage := store.Page{Limit: 1000}
+	for {
+		repos, next, err := r.store.ListRepositories(ctx, owner, domain, "", repoPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, repo := range repos {
+			pkgPage := store.Page{Limit: 1000}
+			for {
+				pkgs, nextPkg, err := r.store.ListPackages(ctx, owner, domain, repo.Name, store.PackageFilter{}, pkgPage)
+				if err != nil {
+					return nil, err
+				}
+				for _, p := range pkgs {
+					assets, err := r.store.ListPackageAssets(ctx, p.PackageKey)
+					if err != nil {
+						return nil, err
+					}
+					for _, a := range assets {
+						refs[a.SHA256] = true
+						for k, v := range a.Attributes {
+							if strings.HasPrefix(k, SidecarAttr("")) {
+								refs[v] = true
+							}
+						}
+					}
+				}
+				if nextPkg == "" {
+					break
+				}
+				pkgPage.After = nextPkg
+			}
+		}
+		if next == "" {
+			return refs, nil
+		}
+		repoPage.After = next
+	}
 }
