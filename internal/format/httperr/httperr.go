@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/wharfhq/wharf/internal/registry"
 )
@@ -20,6 +22,7 @@ var statusOf = map[registry.Kind]int{
 	registry.KindGone:            http.StatusGone,
 	registry.KindUpstream:        http.StatusBadGateway,
 	registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
+	registry.KindTooManyRequests: http.StatusTooManyRequests,
 }
 
 // Fail answers err: a registry refusal with its status and message,
@@ -31,6 +34,9 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		status := statusOf[re.Kind]
 		if status == 0 {
 			status = http.StatusInternalServerError
+		}
+		if re.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(re.RetryAfter.Seconds()))))
 		}
 		Write(w, status, re.Message)
 		return
