@@ -138,7 +138,7 @@ func serve(args []string, stderr io.Writer) int {
 		"where external connections fetch from, NAME=URL,... e.g. public:pypi=http://mirror/simple/ (WHARF_EXTERNAL_CONNECTIONS; default: the public registries; credentials: WHARF_EXTERNAL_CONNECTION_<NAME>_USERNAME/_PASSWORD or _HEADER)")
 	fs.StringVar(&ttl, "upstream-ttl", setting("WHARF_UPSTREAM_TTL", fc.UpstreamTTL, upstream.DefaultConfig.TTL.String()), "how long an upstream index page is used before asking again (WHARF_UPSTREAM_TTL)")
 	fs.StringVar(&negativeTTL, "upstream-negative-ttl", setting("WHARF_UPSTREAM_NEGATIVE_TTL", fc.UpstreamNegativeTTL, upstream.DefaultConfig.NegativeTTL.String()), "how long an upstream's \"no such package\" is believed before asking again (WHARF_UPSTREAM_NEGATIVE_TTL)")
-	fs.StringVar(&missLimit, "upstream-miss-limit", setting("WHARF_UPSTREAM_MISS_LIMIT", fc.UpstreamMissLimit, fmt.Sprintf("%d/%v", upstream.DefaultConfig.MissLimit.N, upstream.DefaultConfig.MissLimit.Per)),
+	fs.StringVar(&missLimit, "upstream-miss-limit", setting("WHARF_UPSTREAM_MISS_LIMIT", fc.UpstreamMissLimit, upstream.DefaultConfig.MissLimit.Spec()),
 		"how many uncached index pages one principal may have fetched from upstreams, N/DURATION, 0 for no limit; past it, 429 (WHARF_UPSTREAM_MISS_LIMIT)")
 	fs.StringVar(&timeout, "upstream-timeout", setting("WHARF_UPSTREAM_TIMEOUT", fc.UpstreamTimeout, upstream.DefaultConfig.Timeout.String()), "how long to wait for an upstream to answer (WHARF_UPSTREAM_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {

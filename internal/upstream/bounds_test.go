@@ -122,6 +122,12 @@ func TestParseRate(t *testing.T) {
 		if got, err := ParseRate(in); err != nil || got != want {
 			t.Errorf("ParseRate(%q) = %v, %v", in, got, err)
 		}
+		if again, err := ParseRate(want.Spec()); err != nil || again != want {
+			t.Errorf("ParseRate(%q) = %v, %v", want.Spec(), again, err)
+		}
+	}
+	if s := (Rate{300, time.Minute}).Spec(); s != "300/1m" {
+		t.Errorf("Spec = %s", s)
 	}
 	for _, bad := range []string{"300", "x/1m", "3/0s", "-1/1m", "3/m"} {
 		if _, err := ParseRate(bad); err == nil {

@@ -37,6 +37,21 @@ func ParseRate(s string) (Rate, error) {
 	return r, nil
 }
 
+// Spec is r as ParseRate reads it ("300/1m").
+func (r Rate) Spec() string {
+	if r.N == 0 {
+		return "0"
+	}
+	per := r.Per.String()
+	switch {
+	case r.Per%time.Hour == 0:
+		per = fmt.Sprintf("%dh", r.Per/time.Hour)
+	case r.Per%time.Minute == 0:
+		per = fmt.Sprintf("%dm", r.Per/time.Minute)
+	}
+	return fmt.Sprintf("%d/%s", r.N, per)
+}
+
 func (r Rate) String() string {
 	if r.N == 0 {
 		return "no limit"
