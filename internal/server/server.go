@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +102,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		MissLimit: cfg.UpstreamMissLimit, Timeout: cfg.UpstreamTimeout}, st, log)
 	if err := s.reg.UseUpstreams(s.upstream, cfg.ExternalConnections); err != nil {
 		return fail(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.ExternalConnections)) {
+		c := cfg.ExternalConnections[name] // both print redacted
+		log.Info("external connection", "name", name, "url", c.URL, "credentials", c.Auth)
 	}
 	s.pypi = pypi.NewHandler(s.reg, log)
 	s.generic = generic.NewHandler(s.reg, log)
