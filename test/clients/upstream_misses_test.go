@@ -100,6 +100,12 @@ func TestUpstreamMissesAreBounded(t *testing.T) {
 	if grew > 1<<20 {
 		t.Errorf("refused names grew the database by %d bytes", grew)
 	}
+	// A download under such a name is refused the same way.
+	long := strings.Repeat("y", 8<<10)
+	dl := fetch(t, "GET", base+long+"/1.0/"+long+"-1.0.tar.gz", nil, auth)
+	if dl.Status/100 != 4 || upstreamRequests.Load() != 0 {
+		t.Errorf("a download under a name too long to exist: %d upstream requests\n%s", upstreamRequests.Load(), dl)
+	}
 
 	before, start = dbBytes(t, srv.DataDir), time.Now()
 	statuses, sample = flood(1000, 200, "valid")
