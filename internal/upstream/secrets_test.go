@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +184,37 @@ func TestCredentialsOnlyToTheirOrigin(t *testing.T) {
 			t.Errorf("ParseHeader(%q) = %v", bad, err)
 		}
 	}
+}
+
+// FuzzRedact: whatever URL an upstream page or a configuration holds, its
+// redacted form has no userinfo but REDACTED and no query value but
+// REDACTED (query names stay, to say what was there).
+func FuzzRedact(f *testing.F) {
+	f.Add("https://user:" + testPassword + "@mirror.example:8443/simple/?token=" + testToken + "&x")
+	f.Add("http://h/p?a=1&&b=%zz#frag?c=d")
+	f.Add("http://[::1]:80/?;a=b;c")
+	f.Fuzz(func(t *testing.T, s string) {
+		shown := Redact(s)
+		if _, err := url.Parse(s); err != nil {
+			if shown != "(a URL that does not parse)" {
+				t.Fatalf("Redact(%q) = %q", s, shown)
+			}
+			return
+		}
+		u, err := url.Parse(shown)
+		if err != nil {
+			t.Fatalf("Redact(%q) = %q does not parse: %v", s, shown, err)
+		}
+		if u.User != nil && u.User.String() != redacted {
+			t.Fatalf("Redact(%q) = %q shows userinfo", s, shown)
+		}
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			if _, v, ok := strings.Cut(kv, "="); ok && v != redacted || !ok && kv != "" && kv != redacted {
+				t.Fatalf("Redact(%q) = %q shows the query part %q", s, shown, kv)
+			}
+		}
+		if pu, err := ParseURL(s); err == nil && pu.String() != shown {
+			t.Fatalf("URL.String() = %q, Redact = %q", pu.String(), shown)
+		}
+	})
 }
