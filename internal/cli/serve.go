@@ -33,6 +33,8 @@ type fileConfig struct {
 	AccountID           string            `toml:"account_id"`
 	ExternalConnections map[string]string `toml:"external_connections"`
 	UpstreamTTL         string            `toml:"upstream_ttl"`
+	UpstreamNegativeTTL string            `toml:"upstream_negative_ttl"`
+	UpstreamMissLimit   string            `toml:"upstream_miss_limit"`
 	UpstreamTimeout     string            `toml:"upstream_timeout"`
 	SweepInterval       string            `toml:"sweep_interval"`
 }
@@ -55,7 +57,7 @@ func loadFileConfig(path string) (fileConfig, error) {
 			for _, e := range strict.Errors {
 				keys = append(keys, strings.Join(e.Key(), "."))
 			}
-			return fc, fmt.Errorf("configuration file %s: unknown keys %s; known keys: listen, data_dir, store, blob, public_url, region, log_level, account_id, upstream_ttl, upstream_timeout, sweep_interval, [external_connections]", path, strings.Join(keys, ", "))
+			return fc, fmt.Errorf("configuration file %s: unknown keys %s; known keys: listen, data_dir, store, blob, public_url, region, log_level, account_id, upstream_ttl, upstream_negative_ttl, upstream_miss_limit, upstream_timeout, sweep_interval, [external_connections]", path, strings.Join(keys, ", "))
 		}
 		return fc, fmt.Errorf("configuration file %s: %w", path, err)
 	}
@@ -89,29 +91,18 @@ func configPath(args []string) string {
 	return os.Getenv("WHARF_CONFIG")
 }
 
-// parseConnections reads "public:pypi=URL,public:npmjs=URL".
-func parseConnections(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		name, url, ok := strings.Cut(item, "=")
-		if !ok || name == "" || url == "" {
-			return nil, fmt.Errorf("WHARF_EXTERNAL_CONNECTIONS: %q is not NAME=URL (e.g. public:pypi=http://mirror/simple/)", item)
-		}
-		out[strings.TrimSpace(name)] = strings.TrimSpace(url)
-	}
-	return out, nil
-}
-
 func positiveDuration(flagName, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30s, 10m or 3h", flagName, v)
 	}
 	return d, nil
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func formatConnections(m map[string]string) string {
@@ -133,7 +124,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	var connections, ttl, timeout, sweep string
+	var connections, ttl, negativeTTL, missLimit, timeout, sweep string
 	fs.String("config", cfgFile, "TOML configuration file; flags and WHARF_* variables override it (WHARF_CONFIG)")
 	fs.StringVar(&cfg.Listen, "listen", setting("WHARF_LISTEN", fc.Listen, server.DefaultListen), "address to listen on (WHARF_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", setting("WHARF_DATA_DIR", fc.DataDir, server.DefaultDataDir()), "where metadata and files live (WHARF_DATA_DIR)")
@@ -142,9 +133,14 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.PublicURL, "public-url", setting("WHARF_PUBLIC_URL", fc.PublicURL, ""), "base URL clients reach; endpoints are built under it (WHARF_PUBLIC_URL; default http://<listen>)")
 	fs.StringVar(&cfg.Region, "region", setting("WHARF_REGION", fc.Region, "us-east-1"), "region shown in ARNs (WHARF_REGION)")
 	fs.StringVar(&cfg.LogLevel, "log-level", setting("WHARF_LOG_LEVEL", fc.LogLevel, "info"), "debug, info, warn or error (WHARF_LOG_LEVEL)")
-	fs.StringVar(&connections, "external-connections", setting("WHARF_EXTERNAL_CONNECTIONS", formatConnections(fc.ExternalConnections), ""),
-		"where external connections fetch from, NAME=URL,... e.g. public:pypi=http://mirror/simple/ (WHARF_EXTERNAL_CONNECTIONS; default: the public registries)")
+	// Its default is not shown by --help (it may hold a password): it is
+	// read after parsing when the flag is not given.
+	fs.StringVar(&connections, "external-connections", "",
+		"where external connections fetch from, NAME=URL,... e.g. public:pypi=http://mirror/simple/ (WHARF_EXTERNAL_CONNECTIONS; default: the public registries; credentials: WHARF_EXTERNAL_CONNECTION_<NAME>_USERNAME/_PASSWORD or _HEADER)")
 	fs.StringVar(&ttl, "upstream-ttl", setting("WHARF_UPSTREAM_TTL", fc.UpstreamTTL, upstream.DefaultConfig.TTL.String()), "how long an upstream index page is used before asking again (WHARF_UPSTREAM_TTL)")
+	fs.StringVar(&negativeTTL, "upstream-negative-ttl", setting("WHARF_UPSTREAM_NEGATIVE_TTL", fc.UpstreamNegativeTTL, upstream.DefaultConfig.NegativeTTL.String()), "how long an upstream's \"no such package\" is believed before asking again (WHARF_UPSTREAM_NEGATIVE_TTL)")
+	fs.StringVar(&missLimit, "upstream-miss-limit", setting("WHARF_UPSTREAM_MISS_LIMIT", fc.UpstreamMissLimit, upstream.DefaultConfig.MissLimit.Spec()),
+		"how many uncached index pages one principal may have fetched from upstreams, N/DURATION, 0 for no limit; past it, 429 (WHARF_UPSTREAM_MISS_LIMIT)")
 	fs.StringVar(&timeout, "upstream-timeout", setting("WHARF_UPSTREAM_TIMEOUT", fc.UpstreamTimeout, upstream.DefaultConfig.Timeout.String()), "how long to wait for an upstream to answer (WHARF_UPSTREAM_TIMEOUT)")
 	fs.StringVar(&sweep, "sweep-interval", setting("WHARF_SWEEP_INTERVAL", fc.SweepInterval, server.DefaultSweepInterval.String()), "how often leftovers of killed uploads are removed while running (WHARF_SWEEP_INTERVAL)")
 	if err := fs.Parse(args); err != nil {
@@ -154,12 +150,26 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wharf serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if cfg.ExternalConnections, err = parseConnections(connections); err != nil {
-		fmt.Fprintln(stderr, "wharf serve:", err)
-		return 2
+	if !flagGiven(fs, "external-connections") {
+		connections = setting("WHARF_EXTERNAL_CONNECTIONS", formatConnections(fc.ExternalConnections), "")
 	}
-	if cfg.UpstreamTTL, err = positiveDuration("--upstream-ttl", ttl); err == nil {
+	urls, err := parseConnections(connections)
+	if err == nil {
+		cfg.ExternalConnections, err = connectionConfig(urls, os.Environ())
+	}
+	if err == nil {
+		cfg.UpstreamTTL, err = positiveDuration("--upstream-ttl", ttl)
+	}
+	if err == nil {
+		cfg.UpstreamNegativeTTL, err = positiveDuration("--upstream-negative-ttl", negativeTTL)
+	}
+	if err == nil {
 		cfg.UpstreamTimeout, err = positiveDuration("--upstream-timeout", timeout)
+	}
+	if err == nil {
+		if cfg.UpstreamMissLimit, err = upstream.ParseRate(missLimit); err != nil {
+			err = fmt.Errorf("--upstream-miss-limit: %w", err)
+		}
 	}
 	if err == nil {
 		cfg.SweepInterval, err = positiveDuration("--sweep-interval", sweep)

@@ -56,4 +56,53 @@ func TestParseConnections(t *testing.T) {
 	if _, err := parseConnections("public:pypi"); err == nil || !strings.Contains(err.Error(), "NAME=URL") {
 		t.Fatalf("missing URL: %v", err)
 	}
+	// A malformed entry is not quoted: it may hold a password.
+	if _, err := parseConnections("public:pypi http://u:SECRET@h/"); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("a malformed entry: %v", err)
+	}
+}
+
+// TestConnectionCredentials: credentials configured apart from the URL,
+// from the environment or a file it names; misspelt variables are named,
+// and no error quotes a secret.
+func TestConnectionCredentials(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("FILESECRET\n"), 0o600)
+	urls := map[string]string{"public:pypi": "https://mirror.internal/simple/?token=QSECRET"}
+	conns, err := connectionConfig(urls, []string{
+		"HOME=/root",
+		"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_USERNAME=ci",
+		"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_PASSWORD_FILE=" + pwFile,
+		"WHARF_EXTERNAL_CONNECTION_PUBLIC_NPMJS_HEADER=Authorization: Bearer HSECRET",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := conns["public:pypi"].Auth; a.Username != "ci" || a.Password != "FILESECRET" {
+		t.Errorf("pypi credentials: %#v", a)
+	}
+	if a := conns["public:npmjs"].Auth; a.Header != "Authorization" || a.Value != "Bearer HSECRET" {
+		t.Errorf("npm credentials: %#v", a)
+	}
+	if u := conns["public:npmjs"].URL.String(); u != "https://registry.npmjs.org/" {
+		t.Errorf("credentials alone keep the default URL: %s", u)
+	}
+	for _, tc := range []struct {
+		env  []string
+		urls map[string]string
+		want string
+	}{
+		{[]string{"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPY_PASSWORD=XSECRET"}, nil, "WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPY_PASSWORD names no external connection setting"},
+		{[]string{"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_TOKEN=XSECRET"}, nil, "PUBLIC_PYPI"},
+		{[]string{"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_HEADER=XSECRET"}, nil, "NAME: VALUE"},
+		{[]string{"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_PASSWORD=XSECRET", "WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_HEADER=X-Key: XSECRET"}, nil, "not both"},
+		{[]string{"WHARF_EXTERNAL_CONNECTION_PUBLIC_PYPI_PASSWORD=XSECRET"}, map[string]string{"public:pypi": "http://u:XSECRET@h/simple/"}, "give them once"},
+		{nil, map[string]string{"public:pypi": "ftp://u:XSECRET@h/simple/"}, "not an absolute http"},
+		{nil, map[string]string{"public:pypo": "http://h/"}, "unknown external connection"},
+	} {
+		_, err := connectionConfig(tc.urls, tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "XSECRET") {
+			t.Errorf("%v %v: %v (want %q, never the secret)", tc.env, tc.urls, err, tc.want)
+		}
+	}
 }

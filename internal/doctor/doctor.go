@@ -160,9 +160,9 @@ type index struct {
 
 func (ix *index) label() string {
 	if ix.name != "" {
-		return fmt.Sprintf("%s index %q (%s)", ix.client, ix.name, ix.url)
+		return fmt.Sprintf("%s index %q (%s)", ix.client, ix.name, shownURL(ix.url))
 	}
-	return fmt.Sprintf("%s index %s", ix.client, ix.url)
+	return fmt.Sprintf("%s index %s", ix.client, shownURL(ix.url))
 }
 
 // tokenCmd is the command that prints a token for t; it names the server
@@ -200,7 +200,10 @@ func (d *doctor) check(ix *index) {
 			}
 		}
 	}
-	d.report.Indexes = append(d.report.Indexes, Index{Label: ix.label(), Client: ix.client, Name: ix.name, URL: ix.url, Source: ix.from, Sends: ix.sends()})
+	for _, v := range queryValues(ix.url) {
+		d.secret(v)
+	}
+	d.report.Indexes = append(d.report.Indexes, Index{Label: ix.label(), Client: ix.client, Name: ix.name, URL: shownURL(ix.url), Source: ix.from, Sends: ix.sends()})
 	d.secret(ix.pass)
 
 	switch {

@@ -282,6 +282,9 @@ func TestFindings(t *testing.T) {
 			files: map[string]string{"~/.config/pip/pip.conf": "[global]\nindex-url = " + idx + "\n"},
 			env:   map[string]string{"PIP_INDEX_URL": strings.Replace(idx, "http://", `http://aws:{"authorizationToken": "x"}@`, 1)},
 			want:  []want{{Error, "needs-percent-encoding", ""}, {Error, "json-password", ""}}},
+		{name: "pip: a token in the index URL's query is never shown",
+			files: map[string]string{"~/.config/pip/pip.conf": "[global]\nindex-url = " + idx + "?token=QUERYSECRETdoctor\n"},
+			want:  []want{{Error, "no-credentials", ""}}},
 		{name: "pip: extra-index-url in a legacy file, no password",
 			files: map[string]string{"~/.pip/pip.conf": "[install]\nextra-index-url =\n    " + idx + "\n"},
 			want:  []want{{Error, "no-credentials", "wharf login --tool pip"}}},
@@ -361,7 +364,7 @@ func TestFindings(t *testing.T) {
 			if r.OK != tc.ok {
 				t.Errorf("OK = %v, want %v:\n%s", r.OK, tc.ok, text.String())
 			}
-			for _, secret := range []string{good, other, tampered, "hunter2hunter2", "AKIAABCDEFGHIJKLMNOP"} {
+			for _, secret := range []string{good, other, tampered, "hunter2hunter2", "AKIAABCDEFGHIJKLMNOP", "QUERYSECRETdoctor"} {
 				if strings.Contains(text.String(), secret) || strings.Contains(js.String(), secret) {
 					t.Errorf("the output contains a secret:\n%s", text.String())
 				}

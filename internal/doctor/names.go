@@ -86,5 +86,44 @@ func splitURL(raw string) (clean, userinfo string, has bool) {
 // redact returns a URL without its userinfo, for output.
 func redact(raw string) string {
 	clean, _, _ := splitURL(raw)
-	return clean
+	return shownURL(clean)
+}
+
+// shownURL is an index URL (its userinfo already split off) as output
+// shows it: every query value replaced, since some indexes take a token
+// there. Textual, like splitURL, so a URL that does not parse still shows.
+func shownURL(u string) string {
+	base, query, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	query, fragment, hasFragment := strings.Cut(query, "#")
+	parts := strings.Split(query, "&")
+	for i, kv := range parts {
+		if k, _, hasValue := strings.Cut(kv, "="); hasValue {
+			parts[i] = k + "=REDACTED"
+		} else if kv != "" {
+			parts[i] = "REDACTED"
+		}
+	}
+	out := base + "?" + strings.Join(parts, "&")
+	if hasFragment {
+		out += "#" + fragment
+	}
+	return out
+}
+
+// queryValues are the values in u's query, to mask should one reach output.
+func queryValues(u string) []string {
+	_, query, _ := strings.Cut(u, "?")
+	query, _, _ = strings.Cut(query, "#")
+	var vs []string
+	for _, kv := range strings.Split(query, "&") {
+		if _, v, ok := strings.Cut(kv, "="); ok {
+			vs = append(vs, v)
+		} else if kv != "" {
+			vs = append(vs, kv)
+		}
+	}
+	return vs
 }

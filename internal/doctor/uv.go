@@ -212,7 +212,7 @@ func (d *doctor) urlCredentials(ix *index, raw, from string) string {
 		return !(r < 0x80 && (tokenChars.MatchString(string(r)) || strings.ContainsRune("~!$&'()*+,;=:%", r)))
 	}); bad >= 0 {
 		d.secret(ui)
-		d.add(Finding{Severity: Error, Code: "needs-percent-encoding", Source: from, Index: ix.client + " index " + clean,
+		d.add(Finding{Severity: Error, Code: "needs-percent-encoding", Source: from, Index: ix.client + " index " + shownURL(clean),
 			Message: fmt.Sprintf("the credentials in the URL contain a character that must be percent-encoded (character %d of the userinfo); clients cut or misread such a URL", bad+1),
 			Fix:     "put the token in the URL exactly as `wharf token` prints it (it needs no encoding), or use the client's credential variables instead of the URL"})
 	}

@@ -26,6 +26,21 @@ func checkPublish(ctx context.Context, k store.PackageKey) error {
 	return nil
 }
 
+type principalKey struct{}
+
+// WithPrincipal returns ctx naming who makes the request (the data plane's
+// authenticated principal): upstream fetches it causes are rate-limited per
+// principal (upstream.Config.MissLimit).
+func WithPrincipal(ctx context.Context, principal string) context.Context {
+	return context.WithValue(ctx, principalKey{}, principal)
+}
+
+// requester is the principal WithPrincipal put in ctx, "" if none.
+func requester(ctx context.Context) string {
+	p, _ := ctx.Value(principalKey{}).(string)
+	return p
+}
+
 // NormalizePackage returns a package's namespace and name as the format
 // stores them, so that permission checks see one ARN per package however a
 // client spells it.

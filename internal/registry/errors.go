@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wharfhq/wharf/internal/store"
 )
@@ -25,6 +26,9 @@ const (
 	// (Archived, Disposed, Unfinished); HTTP 410 on the data plane, so
 	// clients do not mistake it for a credentials or permission problem.
 	KindGone
+	// KindTooManyRequests: the caller is over a rate limit (HTTP 429 with
+	// Retry-After from the Error's RetryAfter).
+	KindTooManyRequests
 )
 
 // Error is a business-rule refusal. Message is written for a person: what
@@ -34,6 +38,7 @@ type Error struct {
 	Message      string
 	ResourceType string // domain, repository, package, package-version, asset
 	ResourceID   string
+	RetryAfter   time.Duration // KindTooManyRequests: when to try again
 }
 
 func (e *Error) Error() string { return e.Message }

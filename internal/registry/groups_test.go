@@ -316,7 +316,7 @@ func TestGroupsRestrictUpstreams(t *testing.T) {
 	defer index.Close()
 	r, ctx := groupDomain(t, "/pypi//lib$")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := r.UseUpstreams(upstream.New(upstream.Config{}, r.Store(), log), map[string]string{"public:pypi": index.URL + "/simple/"}); err != nil {
+	if err := r.UseUpstreams(upstream.New(upstream.Config{}, r.Store(), log), map[string]upstream.Connection{"public:pypi": upstream.MustParseConnection(index.URL + "/simple/")}); err != nil {
 		t.Fatal(err)
 	}
 	r.CreateRepository(ctx, owner, "dom", "store", "", nil)

@@ -40,8 +40,8 @@ type Registry struct {
 	now     func() time.Time
 
 	// External connections (see UseUpstreams); nil when disabled.
-	upstream       *upstream.Client
-	connectionURLs map[string]string
+	upstream    *upstream.Client
+	connections map[string]upstream.Connection
 
 	gens         *generations // see ViewGeneration
 	policiesOnce sync.Once

@@ -10,7 +10,7 @@ type RemoteFile struct {
 	Name     string // the package the file belongs to, normalized
 	Version  string // the format's normalized version
 	Filename string
-	URL      string // absolute
+	URL      string // absolute; shown only through upstream.URL (redacted)
 	SHA256   string // lowercase hex, as the registry declared it ("" if none)
 	Size     int64  // 0 when the registry did not say
 	// Attributes become the asset's attributes once the file is ingested,
@@ -25,7 +25,8 @@ type RemoteFile struct {
 // how to read it, and how to inspect an ingested file.
 type RemoteIndex interface {
 	// IndexURL is the page listing a package's files under the
-	// connection's base URL.
+	// connection's base URL (without its query or credentials, which the
+	// upstream client adds).
 	IndexURL(baseURL, namespace, name string) string
 	// Accept is the Accept header to send for index pages.
 	Accept() string

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wharfhq/wharf/internal/testenv/embedded"
+	"github.com/wharfhq/wharf/internal/upstream"
 )
 
 func newTestRegistry(t *testing.T) *Registry {
@@ -105,7 +106,7 @@ func TestExternalConnectionRules(t *testing.T) {
 	if err != nil || len(repo.ExternalConnections) != 0 {
 		t.Fatalf("disassociate: %+v %v", repo, err)
 	}
-	if err := r.UseUpstreams(nil, map[string]string{"public:typo": "http://x/"}); err == nil {
+	if err := r.UseUpstreams(nil, map[string]upstream.Connection{"public:typo": upstream.MustParseConnection("http://x/")}); err == nil {
 		t.Fatal("an unknown connection name in the configuration must be refused at start-up")
 	}
 }

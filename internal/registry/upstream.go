@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -33,15 +35,32 @@ var ExternalConnections = map[string]struct{ Format, DefaultURL string }{
 	"public:ruby-gems-org":       {"ruby", "https://rubygems.org/"},
 }
 
-// UseUpstreams enables external connections: client fetches, urls maps
-// connection names to base URLs (overriding the public defaults).
-func (r *Registry) UseUpstreams(client *upstream.Client, urls map[string]string) error {
-	for name := range urls {
+// UseUpstreams enables external connections: client fetches, conns
+// configures connections by name (a URL overriding the public default,
+// credentials). Each connection's credentials go only to its own origin.
+func (r *Registry) UseUpstreams(client *upstream.Client, conns map[string]upstream.Connection) error {
+	all := map[string]upstream.Connection{}
+	for name, ec := range ExternalConnections {
+		all[name] = upstream.MustParseConnection(ec.DefaultURL)
+	}
+	for name, c := range conns {
 		if _, ok := ExternalConnections[name]; !ok {
 			return fmt.Errorf("unknown external connection %q; known: %s", name, connectionNames())
 		}
+		if c.URL.IsZero() {
+			c.URL = all[name].URL
+		}
+		all[name] = c
 	}
-	r.upstream, r.connectionURLs = client, urls
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		if client == nil {
+			continue // configuration checks only (tests)
+		}
+		if err := client.Authenticate(all[name]); err != nil {
+			return fmt.Errorf("external connection %s: %w", name, err)
+		}
+	}
+	r.upstream, r.connections = client, all
 	return nil
 }
 
@@ -54,12 +73,10 @@ func connectionNames() string {
 	return strings.Join(names, ", ")
 }
 
-// ConnectionURL is where an external connection's packages come from.
-func (r *Registry) ConnectionURL(name string) string {
-	if u := r.connectionURLs[name]; u != "" {
-		return u
-	}
-	return ExternalConnections[name].DefaultURL
+// ConnectionURL is where an external connection's packages come from. It
+// prints redacted.
+func (r *Registry) ConnectionURL(name string) upstream.URL {
+	return r.connections[name].URL
 }
 
 // AssociateExternalConnection gives a repository its (single) connection.
@@ -305,13 +322,20 @@ func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k stor
 	if !ok {
 		return nil, -1, nil
 	}
-	url := ri.IndexURL(r.ConnectionURL(src.connection), k.Namespace, k.Name)
-	page, err := r.upstream.Page(ctx, url, ri.Accept(), func(pageURL, ct string, body []byte) ([]byte, error) {
-		files, err := ri.ParseIndex(pageURL, ct, body)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(files)
+	base := r.ConnectionURL(src.connection)
+	pageURL, err := base.WithPage(ri.IndexURL(base.Public(), k.Namespace, k.Name))
+	if err != nil {
+		return nil, 0, err
+	}
+	page, err := r.upstream.Page(ctx, upstream.PageRequest{
+		URL: pageURL, Accept: ri.Accept(), Requester: requester(ctx),
+		Parse: func(pageURL, ct string, body []byte) ([]byte, error) {
+			files, err := ri.ParseIndex(pageURL, ct, body)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(files)
+		},
 	})
 	if err != nil {
 		return nil, 0, upstreamError(src.connection, err)
@@ -319,7 +343,7 @@ func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k stor
 	var files []RemoteFile
 	if len(page.Body) > 0 {
 		if err := json.Unmarshal(page.Body, &files); err != nil {
-			return nil, 0, fmt.Errorf("cached upstream page %s: %w", url, err)
+			return nil, 0, fmt.Errorf("cached upstream page %s: %w", pageURL, err)
 		}
 	}
 	return files, r.upstream.FreshFor(page), nil
@@ -328,6 +352,11 @@ func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k stor
 // upstreamError turns an upstream failure into a registry error that names
 // the connection and the upstream.
 func upstreamError(connection string, err error) error {
+	var le *upstream.LimitError
+	if errors.As(err, &le) {
+		return &Error{Kind: KindTooManyRequests, RetryAfter: le.RetryAfter, Message: fmt.Sprintf("too many requests for packages that external connection %s has not cached: %v. "+
+			"Names that do not exist are asked upstream too; check for typos, or ask the administrator to raise --upstream-miss-limit (WHARF_UPSTREAM_MISS_LIMIT)", connection, le)}
+	}
 	var ue *upstream.Error
 	if !errors.As(err, &ue) {
 		return err
@@ -418,6 +447,12 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 	hk := k
 	hk.Repository = holder
 	hv := store.VersionKey{PackageKey: hk, Version: rf.Version}
+	// The file's URL as a page listed it; it prints redacted (a mirror may
+	// sign its links with a token in the query).
+	fileURL, err := upstream.ParseURL(rf.URL)
+	if err != nil {
+		return store.Asset{}, store.PackageVersion{}, &Error{Kind: KindUpstream, Message: fmt.Sprintf("external connection %s listed %s for %s: %v", connection, rf.Filename, k.Name, err)}
+	}
 	// Another replica may have ingested the file while this one waited.
 	recheck := func(ctx context.Context) (any, bool, error) {
 		a, err := r.store.GetAsset(ctx, hv, rf.Filename)
@@ -430,17 +465,17 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		v, err := r.store.GetVersion(ctx, hv)
 		return result{asset: a, version: v}, err == nil, err
 	}
-	res, err := r.upstream.Fetch(ctx, ns+"|"+rf.URL, rf.URL, recheck, func(ctx context.Context, body io.Reader) (any, error) {
+	res, err := r.upstream.Fetch(ctx, ns+"|"+rf.URL, fileURL, recheck, func(ctx context.Context, body io.Reader) (any, error) {
 		sums := newMultiHash()
 		info, err := r.blobs.Put(ctx, ns, io.TeeReader(body, sums), rf.SHA256)
 		if errors.Is(err, blob.ErrDigestMismatch) {
-			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", rf.URL, rf.SHA256)}
+			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", fileURL, rf.SHA256)}
 		}
 		if err != nil {
 			return nil, err
 		}
 		if rf.SHA256 == "" {
-			r.log.Warn("upstream declared no sha256; the file could not be verified", "url", rf.URL)
+			r.log.Warn("upstream declared no sha256; the file could not be verified", "url", fileURL)
 		}
 		// Held while inspecting (blobrefs.go); retain holds again to record.
 		holds := r.newHolds(ref.Owner, ref.Domain)
@@ -455,7 +490,7 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		insp, err := ri.InspectRemote(obj, *rf)
 		obj.Close()
 		if err != nil {
-			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s is not a valid package: %v", rf.URL, err)}
+			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s is not a valid package: %v", fileURL, err)}
 		}
 		for sc, data := range insp.Sidecars {
 			si, err := r.blobs.Put(ctx, ns, strings.NewReader(string(data)), "")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/wharfhq/wharf/internal/upstream"
 )
 
 // Config is everything `wharf serve` is told. Names follow the public
@@ -22,10 +24,13 @@ type Config struct {
 	MasterKey           string // WHARF_MASTER_KEY: seals access keys' secrets; empty: <data-dir>/master.key
 	Region              string // --region, WHARF_REGION (used in ARNs)
 	LogLevel            string // --log-level, WHARF_LOG_LEVEL
-	// ExternalConnections maps connection names to the URLs they fetch
-	// from (--external-connections, WHARF_EXTERNAL_CONNECTIONS).
-	ExternalConnections map[string]string
+	// ExternalConnections configures connections by name: the URL they
+	// fetch from (--external-connections, WHARF_EXTERNAL_CONNECTIONS) and
+	// credentials (WHARF_EXTERNAL_CONNECTION_<NAME>_*). Both print redacted.
+	ExternalConnections map[string]upstream.Connection
 	UpstreamTTL         time.Duration // --upstream-ttl, WHARF_UPSTREAM_TTL
+	UpstreamNegativeTTL time.Duration // --upstream-negative-ttl, WHARF_UPSTREAM_NEGATIVE_TTL
+	UpstreamMissLimit   upstream.Rate // --upstream-miss-limit, WHARF_UPSTREAM_MISS_LIMIT
 	UpstreamTimeout     time.Duration // --upstream-timeout, WHARF_UPSTREAM_TIMEOUT
 	// SweepInterval is how often leftovers of killed uploads are removed
 	// while running (--sweep-interval, WHARF_SWEEP_INTERVAL; sweep.go).

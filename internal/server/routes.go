@@ -81,13 +81,16 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 			return
 		}
 	}
+	// The principal rides along so that upstream fetches it causes are
+	// rate-limited per principal; only uploads publish.
+	ctx := registry.WithPrincipal(r.Context(), claims.Principal)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if !s.mayPublishSome(w, r, claims.Principal, ref, format) {
 			return
 		}
-		// Only uploads publish; reads skip the request copy this costs.
-		r = r.WithContext(registry.WithPublishCheck(r.Context(), s.api.PublishCheck(claims.Principal)))
+		ctx = registry.WithPublishCheck(ctx, s.api.PublishCheck(claims.Principal))
 	}
+	r = r.WithContext(ctx)
 	switch format {
 	case "pypi":
 		s.pypi.ServeRepo(w, r, ref, rest)

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +46,7 @@ type Server struct {
 	verifier  *sigv4.Verifier    // SigV4 for the control plane and the admin endpoint
 	authz     *policy.Authorizer // permission policies, for both planes
 	reads     *readMemo          // data-plane reads already allowed
+	upstream  *upstream.Client   // external connections' fetches and page cache
 }
 
 // New opens the storage and prepares every component.
@@ -100,9 +103,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// Policies are read from memory, invalidated by writes (no I/O per request).
 	s.authz = &policy.Authorizer{Store: s.reg.PolicyReader()}
 	s.reads = &readMemo{policies: s.reg.PolicyReader(), maxAge: s.reg.ViewCacheMaxAge}
-	up := upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, Timeout: cfg.UpstreamTimeout}, st, log)
-	if err := s.reg.UseUpstreams(up, cfg.ExternalConnections); err != nil {
+	s.upstream = upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, NegativeTTL: cfg.UpstreamNegativeTTL,
+		MissLimit: cfg.UpstreamMissLimit, Timeout: cfg.UpstreamTimeout}, st, log)
+	if err := s.reg.UseUpstreams(s.upstream, cfg.ExternalConnections); err != nil {
 		return fail(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.ExternalConnections)) {
+		c := cfg.ExternalConnections[name] // both print redacted
+		log.Info("external connection", "name", name, "url", c.URL, "credentials", c.Auth)
 	}
 	s.pypi = pypi.NewHandler(s.reg, log)
 	s.generic = generic.NewHandler(s.reg, log)
@@ -140,6 +148,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	defer stopPruning()
+	go s.upstream.RunPruner(pruneCtx) // bounds the upstream page cache
 	select {
 	case err := <-errc:
 		return err

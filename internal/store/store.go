@@ -126,6 +126,14 @@ type UpstreamPage struct {
 	FetchedAt time.Time
 }
 
+// UpstreamPrune says which cached upstream pages to delete: those fetched
+// before Before, "not found" answers (an empty Body) fetched before
+// EmptyBefore, and then the oldest beyond the newest Keep (0: no bound).
+type UpstreamPrune struct {
+	Before, EmptyBefore time.Time
+	Keep                int
+}
+
 // PackageGroup is a domain's package group (CodeArtifact package groups).
 // Pattern is stored in its canonical form (e.g. "/pypi//requests$",
 // "/npm/scope/*", "/*"); the root group "/*" is created with its domain.
@@ -263,6 +271,9 @@ type Store interface {
 	// so every replica shares it and it survives restarts (stale-if-error).
 	GetUpstreamPage(ctx context.Context, key string) (UpstreamPage, error)
 	PutUpstreamPage(ctx context.Context, p UpstreamPage) error
+	// PruneUpstreamPages bounds the cache (see UpstreamPrune) and returns
+	// how many pages it deleted.
+	PruneUpstreamPages(ctx context.Context, p UpstreamPrune) (int64, error)
 
 	// Version lifecycle. Orphans are the sha256 of blobs that no asset of
 	// the domain references any more after the change (for the caller to

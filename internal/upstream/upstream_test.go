@@ -74,6 +74,20 @@ func notYet(context.Context) (any, bool, error) { return nil, false, nil }
 
 func identity(_, _ string, body []byte) ([]byte, error) { return body, nil }
 
+func mustURL(t *testing.T, s string) URL {
+	t.Helper()
+	u, err := ParseURL(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// req asks for the page at url as HTML, kept as it came.
+func req(t *testing.T, url string) PageRequest {
+	return PageRequest{URL: mustURL(t, url), Accept: "text/html", Parse: identity}
+}
+
 func TestPageCacheTTLAndStaleIfError(t *testing.T) {
 	up := newUpstream(t)
 	c := newClient(t, Config{TTL: time.Hour, Timeout: 2 * time.Second})
@@ -82,31 +96,31 @@ func TestPageCacheTTLAndStaleIfError(t *testing.T) {
 	ctx := context.Background()
 	url := up.URL + "/simple/a/"
 
-	p, err := c.Page(ctx, url, "text/html", identity)
+	p, err := c.Page(ctx, req(t, url))
 	if err != nil || string(p.Body) != "page for /simple/a/" || p.Stale {
 		t.Fatalf("first fetch: %+v %v", p, err)
 	}
-	if _, err := c.Page(ctx, url, "text/html", identity); err != nil || up.requests.Load() != 1 {
+	if _, err := c.Page(ctx, req(t, url)); err != nil || up.requests.Load() != 1 {
 		t.Fatalf("a fresh page must come from the cache: %d upstream requests, %v", up.requests.Load(), err)
 	}
 	// After the TTL the upstream is asked again; when it fails, the old
 	// page is served and marked stale.
 	now = now.Add(2 * time.Hour)
 	up.mode.Store("fail")
-	p, err = c.Page(ctx, url, "text/html", identity)
+	p, err = c.Page(ctx, req(t, url))
 	if err != nil || !p.Stale || string(p.Body) != "page for /simple/a/" || up.requests.Load() != 2 {
 		t.Fatalf("stale-if-error: %+v %v (requests %d)", p, err, up.requests.Load())
 	}
 	// A page never fetched has nothing to fall back on: an error naming
 	// the upstream and its status.
-	_, err = c.Page(ctx, up.URL+"/simple/b/", "text/html", identity)
+	_, err = c.Page(ctx, req(t, up.URL+"/simple/b/"))
 	var ue *Error
 	if !errors.As(err, &ue) || ue.Status != 500 || !strings.Contains(err.Error(), up.URL) {
 		t.Fatalf("want an upstream error naming %s, got %v", up.URL, err)
 	}
 	// A 404 is remembered as "not there" (nil body), not an error.
 	up.mode.Store("404")
-	p, err = c.Page(ctx, up.URL+"/simple/c/", "text/html", identity)
+	p, err = c.Page(ctx, req(t, up.URL+"/simple/c/"))
 	if err != nil || p.Body != nil {
 		t.Fatalf("404: %+v %v", p, err)
 	}
@@ -117,7 +131,7 @@ func TestSlowUpstreamTimesOut(t *testing.T) {
 	up.mode.Store("slow")
 	c := newClient(t, Config{Timeout: 200 * time.Millisecond})
 	start := time.Now()
-	_, err := c.Page(context.Background(), up.URL+"/simple/slow/", "text/html", identity)
+	_, err := c.Page(context.Background(), req(t, up.URL+"/simple/slow/"))
 	var ue *Error
 	if !errors.As(err, &ue) || !ue.Timeout || !strings.Contains(err.Error(), "did not answer in time") {
 		t.Fatalf("want a timeout error, got %v", err)
@@ -138,7 +152,7 @@ func TestConcurrentRequestsCoalesce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := c.Page(context.Background(), up.URL+"/simple/hot/", "text/html", identity)
+			p, err := c.Page(context.Background(), req(t, up.URL+"/simple/hot/"))
 			if err == nil && string(p.Body) != "page for /simple/hot/" {
 				err = errors.New("wrong body " + string(p.Body))
 			}
@@ -171,7 +185,7 @@ func TestDepartedCallerDoesNotCancelFetch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Fetch(ctx, "k", up.URL+"/files/x.whl", notYet, func(_ context.Context, body io.Reader) (any, error) {
+		_, err := c.Fetch(ctx, "k", mustURL(t, up.URL+"/files/x.whl"), notYet, func(_ context.Context, body io.Reader) (any, error) {
 			b, err := io.ReadAll(body)
 			return string(b), err
 		})
@@ -187,7 +201,7 @@ func TestDepartedCallerDoesNotCancelFetch(t *testing.T) {
 	}
 	second := make(chan any, 1)
 	go func() {
-		v, err := c.Fetch(context.Background(), "k", up.URL+"/files/x.whl", notYet, func(context.Context, io.Reader) (any, error) {
+		v, err := c.Fetch(context.Background(), "k", mustURL(t, up.URL+"/files/x.whl"), notYet, func(context.Context, io.Reader) (any, error) {
 			return nil, errors.New("a second download must not start")
 		})
 		if err != nil {

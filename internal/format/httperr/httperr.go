@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,6 +24,7 @@ var statusOf = map[registry.Kind]int{
 	registry.KindGone:            http.StatusGone,
 	registry.KindUpstream:        http.StatusBadGateway,
 	registry.KindUpstreamTimeout: http.StatusGatewayTimeout,
+	registry.KindTooManyRequests: http.StatusTooManyRequests,
 }
 
 // Fail answers err: a registry refusal with its status and message, full
@@ -33,6 +36,9 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		status := statusOf[re.Kind]
 		if status == 0 {
 			status = http.StatusInternalServerError
+		}
+		if re.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(re.RetryAfter.Seconds()))))
 		}
 		Write(w, status, re.Message)
 		return

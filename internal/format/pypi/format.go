@@ -12,8 +12,8 @@ func (Format) NormalizeName(namespace, name string) (string, string, error) {
 	if namespace != "" {
 		return "", "", fmt.Errorf("pypi packages have no namespace (got %q); leave --namespace out", namespace)
 	}
-	if !ValidName(name) {
-		return "", "", fmt.Errorf("%q is not a valid Python project name: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit", name)
+	if err := CheckName(name); err != nil {
+		return "", "", err
 	}
 	return "", NormalizeName(name), nil
 }

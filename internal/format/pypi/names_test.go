@@ -1,6 +1,9 @@
 package pypi
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalizeName(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -34,5 +37,25 @@ func TestValidName(t *testing.T) {
 		if got := ValidName(tt.in); got != tt.want {
 			t.Errorf("ValidName(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestNameLengthBound: a name too long for any distribution filename is
+// refused with a message that says so and does not quote all of it.
+func TestNameLengthBound(t *testing.T) {
+	longest := strings.Repeat("a", MaxNameLength)
+	if !ValidName(longest) || CheckName(longest) != nil {
+		t.Errorf("a %d-byte name is valid", MaxNameLength)
+	}
+	if _, err := ParseSdistFilename(longest + "-0.tar.gz"); err != nil {
+		t.Errorf("the longest name still fits an sdist filename: %v", err)
+	}
+	tooLong := longest + "a"
+	err := CheckName(tooLong)
+	if ValidName(tooLong) || err == nil || !strings.Contains(err.Error(), "at most 246") || len(err.Error()) > 200 {
+		t.Errorf("CheckName(%d bytes) = %v", len(tooLong), err)
+	}
+	if _, _, err := (Format{}).NormalizeName("", strings.Repeat("x", 8<<10)); err == nil || len(err.Error()) > 200 {
+		t.Errorf("NormalizeName of 8 KB: %v", err)
 	}
 }

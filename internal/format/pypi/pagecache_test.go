@@ -341,7 +341,7 @@ func TestPageCacheVolatileFollowsUpstreamTTL(t *testing.T) {
 	t.Cleanup(up.Close)
 	const ttl = 300 * time.Millisecond
 	client := upstream.New(upstream.Config{TTL: ttl}, f.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := f.reg.UseUpstreams(client, map[string]string{"public:pypi": up.URL + "/simple/"}); err != nil {
+	if err := f.reg.UseUpstreams(client, map[string]upstream.Connection{"public:pypi": upstream.MustParseConnection(up.URL + "/simple/")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.reg.AssociateExternalConnection(ctx, testOwner, "dom", "up", "public:pypi"); err != nil {

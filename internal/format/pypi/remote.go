@@ -5,14 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"html"
+	"io"
 	"mime"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/html"
 
 	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/registry"
@@ -70,7 +73,9 @@ func (Format) ParseIndex(pageURL, contentType string, body []byte) ([]registry.R
 			return nil, err
 		}
 	} else {
-		files = parseHTMLIndex(base, body)
+		if files, err = parseHTMLIndex(base, body); err != nil {
+			return nil, err
+		}
 	}
 	return dedupe(files), nil
 }
@@ -307,27 +312,90 @@ func jsonLink(raw json.RawMessage) (remoteLink, bool) {
 
 // --- PEP 503 HTML ---
 
-// parseHTMLIndex collects every <a href> of the page with a tokenizer that
-// follows HTML's rules where they matter here (case-insensitive names,
-// quoted and unquoted attributes, first duplicate attribute wins, comments,
-// raw-text elements such as <script>) in one linear pass. A <base href>
+// maxHTMLToken bounds one HTML token (a tag with its attributes, a run of
+// text, a whole <script>): the tokenizer buffers a token whole, so this
+// bounds its memory beside the page's; no index page needs one this large.
+const maxHTMLToken = 4 << 20
+
+// parseHTMLIndex collects every <a href> of the page with
+// golang.org/x/net/html's tokenizer, which follows HTML's rules
+// (case-insensitive names, quoted and unquoted attributes, character
+// references, comments, raw-text elements such as <script> and <title>).
+// The first of duplicate attributes counts, as in a browser; a <base href>
 // changes what relative links resolve against, as in pip.
-func parseHTMLIndex(page *url.URL, body []byte) []registry.RemoteFile {
-	t := tokenizer{b: body, lower: asciiLower(body)}
-	t.run()
-	base := page
-	if t.base != "" {
-		if ref, err := url.Parse(strings.TrimSpace(t.base)); err == nil {
-			base = page.ResolveReference(ref)
+func parseHTMLIndex(page *url.URL, body []byte) ([]registry.RemoteFile, error) {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	z.SetMaxBuf(maxHTMLToken)
+	var anchors []*anchor
+	var cur *anchor
+	closeAnchor := func() {
+		if cur != nil {
+			anchors = append(anchors, cur)
+			cur = nil
+		}
+	}
+	base, hasBase := "", false
+	for done := false; !done; {
+		switch z.Next() {
+		case html.ErrorToken:
+			if err := z.Err(); err != io.EOF {
+				if errors.Is(err, html.ErrBufferExceeded) {
+					err = fmt.Errorf("it has an HTML tag or text run longer than %d bytes", maxHTMLToken)
+				}
+				return nil, fmt.Errorf("upstream page %s cannot be read as HTML: %v", page.Redacted(), err)
+			}
+			done = true
+		case html.TextToken:
+			if cur != nil {
+				cur.addText(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttrs := z.TagName()
+			switch string(name) {
+			case "a":
+				closeAnchor() // an <a> inside an <a> ends the first
+				attrs := tagAttrs(z, hasAttrs)
+				if attrs["href"] != "" {
+					cur = &anchor{attrs: attrs}
+				}
+			case "base":
+				if href, ok := tagAttrs(z, hasAttrs)["href"]; ok && !hasBase {
+					base, hasBase = href, true
+				}
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "a" {
+				closeAnchor()
+			}
+		}
+	}
+	closeAnchor()
+	if hasBase {
+		if ref, err := url.Parse(strings.TrimSpace(base)); err == nil {
+			page = page.ResolveReference(ref)
 		}
 	}
 	var files []registry.RemoteFile
-	for _, a := range t.anchors {
-		if f, ok := toRemoteFile(base, a.link()); ok {
+	for _, a := range anchors {
+		if f, ok := toRemoteFile(page, a.link()); ok {
 			files = append(files, f)
 		}
 	}
-	return files
+	return files, nil
+}
+
+// tagAttrs reads the current tag's attributes (names lowercased, values
+// with character references decoded); the first of duplicates wins.
+func tagAttrs(z *html.Tokenizer, more bool) map[string]string {
+	attrs := map[string]string{}
+	for more {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		if _, dup := attrs[string(k)]; !dup {
+			attrs[string(k)] = string(v)
+		}
+	}
+	return attrs
 }
 
 // maxAnchorText bounds the text kept per anchor: a longer text is no
@@ -340,10 +408,21 @@ type anchor struct {
 	overflow bool
 }
 
+func (a *anchor) addText(s []byte) {
+	if a.overflow {
+		return
+	}
+	if len(a.text)+len(s) > maxAnchorText {
+		a.overflow, a.text = true, nil
+		return
+	}
+	a.text = append(a.text, s...)
+}
+
 func (a *anchor) link() remoteLink {
 	l := remoteLink{href: a.attrs["href"], attrs: map[string]string{}}
 	if !a.overflow {
-		l.filename = strings.TrimSpace(unescape(string(a.text)))
+		l.filename = strings.TrimSpace(string(a.text))
 	}
 	if rp, ok := a.attrs["data-requires-python"]; ok && strings.TrimSpace(rp) != "" {
 		l.attrs[attrRequiresPython] = strings.TrimSpace(rp)
@@ -369,221 +448,6 @@ func (a *anchor) link() remoteLink {
 		}
 	}
 	return l
-}
-
-type tokenizer struct {
-	b, lower []byte // lower is b with ASCII letters lowercased, same length
-	i        int
-	base     string // the first <base href>
-	hasBase  bool
-	cur      *anchor
-	anchors  []*anchor
-}
-
-// rawTextElements hold text in which "<a" is not a tag.
-var rawTextElements = map[string]bool{
-	"script": true, "style": true, "textarea": true, "title": true, "xmp": true,
-	"iframe": true, "noembed": true, "noframes": true, "noscript": true,
-}
-
-func (t *tokenizer) run() {
-	b, n := t.b, len(t.b)
-	for t.i < n {
-		lt := bytes.IndexByte(b[t.i:], '<')
-		if lt < 0 {
-			t.text(b[t.i:])
-			break
-		}
-		t.text(b[t.i : t.i+lt])
-		t.i += lt
-		rest := t.lower[t.i:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			end := bytes.Index(b[t.i+4:], []byte("-->"))
-			if end < 0 {
-				t.i = n
-			} else {
-				t.i += 4 + end + 3
-			}
-		case len(rest) > 1 && (rest[1] == '!' || rest[1] == '?'):
-			t.skipPast('>')
-		case len(rest) > 2 && rest[1] == '/' && isLetter(rest[2]):
-			j := t.i + 2
-			for j < n && !isSpace(b[j]) && b[j] != '/' && b[j] != '>' {
-				j++
-			}
-			if string(t.lower[t.i+2:j]) == "a" {
-				t.closeAnchor()
-			}
-			t.skipPast('>')
-		case len(rest) > 1 && isLetter(rest[1]):
-			t.startTag()
-		default:
-			t.text(b[t.i : t.i+1])
-			t.i++
-		}
-	}
-	t.closeAnchor()
-}
-
-func (t *tokenizer) skipPast(c byte) {
-	if k := bytes.IndexByte(t.b[t.i:], c); k >= 0 {
-		t.i += k + 1
-	} else {
-		t.i = len(t.b)
-	}
-}
-
-func (t *tokenizer) text(s []byte) {
-	a := t.cur
-	if a == nil || a.overflow || len(s) == 0 {
-		return
-	}
-	if len(a.text)+len(s) > maxAnchorText {
-		a.overflow, a.text = true, nil
-		return
-	}
-	a.text = append(a.text, s...)
-}
-
-func (t *tokenizer) closeAnchor() {
-	if t.cur != nil {
-		t.anchors = append(t.anchors, t.cur)
-		t.cur = nil
-	}
-}
-
-// startTag reads a start tag at t.i ('<' then a letter). A tag cut off by the
-// end of the input is dropped, as HTML does.
-func (t *tokenizer) startTag() {
-	b, n := t.b, len(t.b)
-	j := t.i + 1
-	for j < n && !isSpace(b[j]) && b[j] != '/' && b[j] != '>' {
-		j++
-	}
-	name := string(t.lower[t.i+1 : j])
-	wantAttrs := name == "a" || name == "base"
-	var attrs map[string]string
-	if wantAttrs {
-		attrs = map[string]string{}
-	}
-	for {
-		for j < n && (isSpace(b[j]) || b[j] == '/') {
-			j++
-		}
-		if j >= n {
-			t.i = n
-			return
-		}
-		if b[j] == '>' {
-			j++
-			break
-		}
-		start := j
-		j++ // the first character may be '='
-		for j < n && !isSpace(b[j]) && b[j] != '/' && b[j] != '>' && b[j] != '=' {
-			j++
-		}
-		attrName := t.lower[start:j]
-		for j < n && isSpace(b[j]) {
-			j++
-		}
-		var value []byte
-		if j < n && b[j] == '=' {
-			j++
-			for j < n && isSpace(b[j]) {
-				j++
-			}
-			if j < n && (b[j] == '"' || b[j] == '\'') {
-				end := bytes.IndexByte(b[j+1:], b[j])
-				if end < 0 {
-					t.i = n
-					return
-				}
-				value = b[j+1 : j+1+end]
-				j += 1 + end + 1
-			} else {
-				vs := j
-				for j < n && !isSpace(b[j]) && b[j] != '>' {
-					j++
-				}
-				value = b[vs:j]
-			}
-		}
-		if wantAttrs {
-			if _, dup := attrs[string(attrName)]; !dup {
-				attrs[string(attrName)] = unescape(string(value))
-			}
-		}
-	}
-	t.i = j
-	switch {
-	case name == "a":
-		t.closeAnchor() // an <a> inside an <a> ends the first
-		if href, ok := attrs["href"]; ok && href != "" {
-			t.cur = &anchor{attrs: attrs}
-		}
-	case name == "base":
-		if href, ok := attrs["href"]; ok && !t.hasBase {
-			t.base, t.hasBase = href, true
-		}
-	case name == "plaintext":
-		t.i = n
-	case rawTextElements[name]:
-		if end := bytes.Index(t.lower[t.i:], []byte("</"+name)); end >= 0 {
-			t.i += end
-		} else {
-			t.i = n
-		}
-	}
-}
-
-// unescape decodes character references that end with ';' (what every
-// generator writes) and leaves a bare '&' alone, so a query string such as
-// "?a=1&copy=2" in an href is not mangled.
-func unescape(s string) string {
-	if !strings.Contains(s, "&") {
-		return s
-	}
-	var out strings.Builder
-	out.Grow(len(s))
-	for {
-		amp := strings.IndexByte(s, '&')
-		if amp < 0 {
-			out.WriteString(s)
-			return out.String()
-		}
-		out.WriteString(s[:amp])
-		s = s[amp:]
-		k := 1
-		for k < len(s) && k < 40 && (isAlnum(s[k]) || s[k] == '#') {
-			k++
-		}
-		if k > 1 && k < len(s) && s[k] == ';' {
-			out.WriteString(html.UnescapeString(s[:k+1]))
-			s = s[k+1:]
-		} else {
-			out.WriteByte('&')
-			s = s[1:]
-		}
-	}
-}
-
-func asciiLower(b []byte) []byte {
-	l := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		l[i] = c
-	}
-	return l
-}
-
-func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
 }
 
 // --- ingest ---

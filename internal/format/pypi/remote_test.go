@@ -240,6 +240,16 @@ func TestParseIndexHTML(t *testing.T) {
 			{Version: "1.1", Filename: "demo_pkg-1.1.tar.gz", URL: "https://cdn.example/files/demo_pkg-1.1.tar.gz", Attributes: map[string]string{}},
 		},
 	}, {
+		name: "raw-text elements, a second <base>, entities without ';'",
+		page: "https://up.example/simple/demo-pkg/", ct: "text/html",
+		body: `<base href="/one/"><base href="/two/"><textarea><a href="t-1.0.tar.gz">t-1.0.tar.gz</a></textarea>
+<noscript><a href="n-1.0.tar.gz">n-1.0.tar.gz</a></noscript><xmp><a href="x-1.0.tar.gz"></xmp>
+<a href="demo_pkg-1.0.tar.gz?a=1&copy=2&amp;b=3" data-yanked="x&ampy">demo_pkg-1.0.tar.gz</a>
+<plaintext><a href="p-1.0.tar.gz">p-1.0.tar.gz</a>`,
+		want: []registry.RemoteFile{
+			{Version: "1.0", Filename: "demo_pkg-1.0.tar.gz", URL: "https://up.example/one/demo_pkg-1.0.tar.gz?a=1&copy=2&b=3", Attributes: map[string]string{attrYanked: "x&ampy"}}, // as browsers read it
+		},
+	}, {
 		name: "no anchors",
 		page: "https://up.example/simple/demo-pkg/", ct: "text/html",
 		body: "<html><body>Not Found</body></html>",
@@ -385,6 +395,11 @@ func TestParseIndexLarge(t *testing.T) {
 		if _, err := (Format{}).ParseIndex("https://up/simple/demo/", "text/html", []byte(body)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// One token larger than the tokenizer may buffer is refused, saying why.
+	huge := "<a href=x.tar.gz title='" + strings.Repeat("x", maxHTMLToken) + "'>x.tar.gz</a>"
+	if _, err := (Format{}).ParseIndex("https://up/simple/demo/", "text/html", []byte(huge)); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("a %d-byte tag: %v", len(huge), err)
 	}
 }
 

@@ -149,8 +149,9 @@ type pageFile struct {
 }
 
 func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, project string) {
-	if !ValidName(project) {
-		httpError(w, http.StatusNotFound, fmt.Sprintf("%q is not a valid Python project name", project))
+	// Checked before anything is looked up, here or upstream.
+	if err := CheckName(project); err != nil {
+		httpError(w, http.StatusNotFound, err.Error())
 		return
 	}
 	if norm := NormalizeName(project); norm != project {

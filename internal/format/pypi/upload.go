@@ -79,8 +79,8 @@ func checkForm(form url.Values, filename string) (name, version string, err erro
 	if name == "" || version == "" {
 		return "", "", errors.New("the upload must include the form fields name and version")
 	}
-	if !ValidName(name) {
-		return "", "", fmt.Errorf("%q is not a valid project name: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit", name)
+	if err := CheckName(name); err != nil {
+		return "", "", err
 	}
 	v, err := ParseVersion(version)
 	if err != nil {

@@ -29,3 +29,23 @@ func (s *Store) PutUpstreamPage(ctx context.Context, p store.UpstreamPage) error
 		ON CONFLICT (key) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at`, p.Key, body, timeVal(p.FetchedAt))
 	return err
 }
+
+func (s *Store) PruneUpstreamPages(ctx context.Context, p store.UpstreamPrune) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM upstream_pages
+		WHERE fetched_at IS NULL OR fetched_at < ? OR (length(body) = 0 AND fetched_at < ?)`,
+		timeVal(p.Before), timeVal(p.EmptyBefore))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	if p.Keep <= 0 {
+		return n, nil
+	}
+	res, err = s.w.ExecContext(ctx, `DELETE FROM upstream_pages WHERE key IN
+		(SELECT key FROM upstream_pages ORDER BY fetched_at DESC, key LIMIT -1 OFFSET ?)`, p.Keep)
+	if err != nil {
+		return n, err
+	}
+	more, _ := res.RowsAffected()
+	return n + more, nil
+}

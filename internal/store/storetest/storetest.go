@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"RoundTripEmpty", testRoundTripEmpty},
 		{"UpstreamPages", testUpstreamPages},
+		{"PruneUpstreamPages", testPruneUpstreamPages},
 		{"VersionLifecycle", testVersionLifecycle},
 		{"PackageGroups", testPackageGroups},
 		{"PoliciesTagsKeys", testPoliciesTagsKeys},
@@ -908,4 +909,44 @@ func testUpstreamPages(t *testing.T, s store.Store) {
 	got, err = s.GetUpstreamPage(ctx, first.Key)
 	must(t, err)
 	same(t, "refreshed page", got, second)
+}
+
+// testPruneUpstreamPages: pruning deletes pages fetched before Before,
+// "not found" answers (empty bodies) fetched before EmptyBefore, then the
+// oldest pages beyond Keep, and reports how many it deleted.
+func testPruneUpstreamPages(t *testing.T, s store.Store) {
+	put := func(key, body string, i int) {
+		must(t, s.PutUpstreamPage(ctx, store.UpstreamPage{Key: key, Body: []byte(body), FetchedAt: at(i)}))
+	}
+	put("old", "page", 1)
+	put("old-miss", "", 2)
+	put("recent-miss", "", 5)
+	put("a", "page", 6)
+	put("b", "page", 7)
+	put("c", "page", 8)
+	n, err := s.PruneUpstreamPages(ctx, store.UpstreamPrune{Before: at(2), EmptyBefore: at(4), Keep: 3})
+	must(t, err)
+	if n != 3 {
+		t.Errorf("PruneUpstreamPages deleted %d pages, want 3 (old, old-miss, recent-miss beyond Keep)", n)
+	}
+	for _, k := range []string{"old", "old-miss", "recent-miss"} {
+		_, err := s.GetUpstreamPage(ctx, k)
+		wantErr(t, "pruned page "+k, err, store.ErrNotFound)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s.GetUpstreamPage(ctx, k); err != nil {
+			t.Errorf("page %s must survive: %v", k, err)
+		}
+	}
+	// Nothing to do is not an error; Keep 0 means no count bound.
+	n, err = s.PruneUpstreamPages(ctx, store.UpstreamPrune{Before: at(0), EmptyBefore: at(0)})
+	must(t, err)
+	if n != 0 {
+		t.Errorf("an empty prune deleted %d pages", n)
+	}
+	n, err = s.PruneUpstreamPages(ctx, store.UpstreamPrune{Before: at(0), EmptyBefore: at(0), Keep: 1})
+	must(t, err)
+	if _, err := s.GetUpstreamPage(ctx, "c"); n != 2 || err != nil {
+		t.Errorf("Keep 1 deleted %d pages (want 2) and left the newest: %v", n, err)
+	}
 }
