@@ -128,8 +128,8 @@ func serve(args []string, stderr io.Writer) int {
 	fs.String("config", cfgFile, "TOML configuration file; flags and WHARF_* variables override it (WHARF_CONFIG)")
 	fs.StringVar(&cfg.Listen, "listen", setting("WHARF_LISTEN", fc.Listen, server.DefaultListen), "address to listen on (WHARF_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", setting("WHARF_DATA_DIR", fc.DataDir, server.DefaultDataDir()), "where metadata and files live (WHARF_DATA_DIR)")
-	fs.StringVar(&cfg.Store, "store", setting("WHARF_STORE", fc.Store, ""), "metadata store: sqlite:///path/wharf.db or postgres://user:pass@host/db (WHARF_STORE; default sqlite://<data-dir>/wharf.db)")
-	fs.StringVar(&cfg.Blob, "blob", setting("WHARF_BLOB", fc.Blob, ""), "blob store: file:///dir or s3://bucket?endpoint=URL&region=R&use_path_style=true (WHARF_BLOB; default file://<data-dir>/blobs; S3 credentials from WHARF_S3_ACCESS_KEY_ID/WHARF_S3_SECRET_ACCESS_KEY or the AWS chain)")
+	fs.StringVar(&cfg.Store, "store", "", "metadata store: sqlite:///path/wharf.db or postgres://user:pass@host/db (WHARF_STORE; default sqlite://<data-dir>/wharf.db)")
+	fs.StringVar(&cfg.Blob, "blob", "", "blob store: file:///dir or s3://bucket?endpoint=URL&region=R&use_path_style=true (WHARF_BLOB; default file://<data-dir>/blobs; S3 credentials from WHARF_S3_ACCESS_KEY_ID/WHARF_S3_SECRET_ACCESS_KEY or the AWS chain)")
 	fs.StringVar(&cfg.PublicURL, "public-url", setting("WHARF_PUBLIC_URL", fc.PublicURL, ""), "base URL clients reach; endpoints are built under it (WHARF_PUBLIC_URL; default http://<listen>)")
 	fs.StringVar(&cfg.Region, "region", setting("WHARF_REGION", fc.Region, "us-east-1"), "region shown in ARNs (WHARF_REGION)")
 	fs.StringVar(&cfg.LogLevel, "log-level", setting("WHARF_LOG_LEVEL", fc.LogLevel, "info"), "debug, info, warn or error (WHARF_LOG_LEVEL)")
@@ -149,6 +149,14 @@ func serve(args []string, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "wharf serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	// Like the connections, --store and --blob may hold a password: their
+	// defaults are read after parsing so --help never prints them.
+	if !flagGiven(fs, "store") {
+		cfg.Store = setting("WHARF_STORE", fc.Store, "")
+	}
+	if !flagGiven(fs, "blob") {
+		cfg.Blob = setting("WHARF_BLOB", fc.Blob, "")
 	}
 	if !flagGiven(fs, "external-connections") {
 		connections = setting("WHARF_EXTERNAL_CONNECTIONS", formatConnections(fc.ExternalConnections), "")
