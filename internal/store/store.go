@@ -305,6 +305,20 @@ type Store interface {
 	ListAccessKeys(ctx context.Context) ([]AccessKey, error) // ordered by AccessKeyID
 	DeleteAccessKey(ctx context.Context, accessKeyID string) error
 
+	// Changes returns the number of the latest recorded change and the
+	// changes numbered after `after`, in order, at most limit of them, as of
+	// one instant (see Change). Each of the writes listed under Change's
+	// kinds records exactly one change in its transaction when it succeeds;
+	// a write that fails records none.
+	Changes(ctx context.Context, after uint64, limit int) (latest uint64, changes []Change, err error)
+
+	// Token revocations. CreateRevocation records one (and a
+	// ChangeRevocation); ListRevocations returns those whose Before is
+	// after since (older ones only revoke tokens that have expired),
+	// ordered by Before.
+	CreateRevocation(ctx context.Context, r Revocation) error
+	ListRevocations(ctx context.Context, since time.Time) ([]Revocation, error)
+
 	// BlobReferenced reports whether any asset of the domain references the
 	// blob, as its content or in an attribute (a sidecar's digest).
 	BlobReferenced(ctx context.Context, owner, domain, sha256 string) (bool, error)

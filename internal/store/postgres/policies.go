@@ -33,7 +33,7 @@ func checkRevision(ctx context.Context, tx pgx.Tx, arn, ifRevision string) (stor
 }
 
 func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx pgx.Tx) error {
 		if ifRevision != "" {
 			if _, err := checkRevision(ctx, tx, p.ResourceARN, ifRevision); err != nil {
 				return err
@@ -48,7 +48,7 @@ func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string
 
 func (s *Store) DeletePolicy(ctx context.Context, arn, ifRevision string) (store.Policy, error) {
 	var old store.Policy
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx pgx.Tx) error {
 		var err error
 		if old, err = checkRevision(ctx, tx, arn, ifRevision); err != nil {
 			return err

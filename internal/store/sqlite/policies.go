@@ -28,7 +28,7 @@ func checkRevision(ctx context.Context, tx *writeTx, arn, ifRevision string) (st
 }
 
 func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string) error {
-	return s.write(ctx, func(tx *writeTx) error {
+	return s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx *writeTx) error {
 		if ifRevision != "" {
 			if _, err := checkRevision(ctx, tx, p.ResourceARN, ifRevision); err != nil {
 				return err
@@ -43,7 +43,7 @@ func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string
 
 func (s *Store) DeletePolicy(ctx context.Context, arn, ifRevision string) (store.Policy, error) {
 	var old store.Policy
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx *writeTx) error {
 		var err error
 		if old, err = checkRevision(ctx, tx, arn, ifRevision); err != nil {
 			return err
