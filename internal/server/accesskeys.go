@@ -107,7 +107,8 @@ func describeKey(k store.AccessKey) accessKey {
 }
 
 // accessKeys serves AccessKeysPath: GET lists, POST ?userName=&permissions=
-// creates, DELETE ?accessKeyId= deletes.
+// creates, DELETE ?accessKeyId= deletes and revokes every token minted
+// from the key.
 func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 	creds, ok := s.rootCaller(w, r, "manage access keys")
 	if !ok {
@@ -144,6 +145,13 @@ func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		id := q.Get("accessKeyId")
 		k, err := s.store.GetAccessKey(ctx, id)
+		if err == nil {
+			// Revoked first: should the delete fail, the key's tokens are
+			// refused anyway, and the key can only mint new ones.
+			now := time.Now().UTC()
+			err = s.revoke(ctx, store.Revocation{AccessKeyID: id, Principal: k.Principal, Before: now,
+				Reason: "access key " + id + " was deleted", CreatedAt: now}, creds.Principal)
+		}
 		if err == nil {
 			err = s.store.DeleteAccessKey(ctx, id)
 		}

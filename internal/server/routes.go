@@ -16,16 +16,21 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/v1/", s.api)
-	mux.HandleFunc("GET "+TokenInfoPath, s.tokenInfo)
-	mux.HandleFunc(AccessKeysPath, s.accessKeys)
-	mux.HandleFunc(TokenKeysPath, s.tokenKeys)
-	mux.HandleFunc("/", s.dataPlane)
+	mux.Handle("/v1/", s.synced(s.api))
+	mux.Handle("GET "+TokenInfoPath, s.synced(http.HandlerFunc(s.tokenInfo)))
+	mux.Handle(AccessKeysPath, s.synced(http.HandlerFunc(s.accessKeys)))
+	mux.Handle(TokenKeysPath, s.synced(http.HandlerFunc(s.tokenKeys)))
+	mux.Handle(TokenRevocationsPath, s.synced(http.HandlerFunc(s.tokenRevocations)))
+	mux.Handle("/", s.synced(http.HandlerFunc(s.dataPlane)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Package clients' requests, nearly all the traffic, skip the
 		// mux's pattern matching (a tenth of serving a cached page); a path
 		// the mux would clean and redirect still goes through it.
 		if m := matchEndpoint(r.URL.Path); m != nil && isCleanPath(r.URL.Path) {
+			if err := s.reg.Sync(r.Context()); err != nil { // see synced
+				s.syncFailed(w, r, err)
+				return
+			}
 			s.serveEndpoint(w, r, m)
 			return
 		}
@@ -80,6 +85,9 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 		if !s.authenticateRead(w, r, ref, now, &claims) {
 			return
 		}
+	}
+	if s.refuseRevoked(w, r, ref, claims) { // every request: see revocations.go
+		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// Only uploads publish; reads skip the request copy this costs.
