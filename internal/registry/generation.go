@@ -30,6 +30,7 @@ type generations struct {
 	revocations atomic.Uint64 // see RevocationGeneration
 
 	shared atomic.Bool // ShareStore was called: Sync reads the feed
+	feed   feedReads
 	feedMu sync.Mutex
 	seen   uint64 // the latest change of the feed the counters reflect (feedMu)
 
@@ -119,51 +120,6 @@ func (r *Registry) ViewGeneration(ref RepoRef, format, namespace, name string) u
 // RevocationGeneration changes whenever a token revocation is recorded
 // (by this process, or by another replica as of the last Sync).
 func (r *Registry) RevocationGeneration() uint64 { return r.gens.revocations.Load() }
-
-// ShareStore tells the registry that other processes write to its store
-// (replicas on PostgreSQL): from now on Sync reads the store's change feed.
-// It reads where the feed stands; nothing is cached yet that could be older.
-func (r *Registry) ShareStore(ctx context.Context) error {
-	latest, _, err := r.store.Changes(ctx, 0, 0)
-	if err != nil {
-		return err
-	}
-	g := r.gens
-	g.feedMu.Lock()
-	g.seen = max(g.seen, latest)
-	g.feedMu.Unlock()
-	g.shared.Store(true)
-	return nil
-}
-
-// Sync brings the generations up to date with the writes other replicas
-// have committed: the server calls it at the start of every request, before
-// any cache is consulted. One round trip (a one-row read, plus the changes
-// when there are any) with a shared store; nothing otherwise. An error
-// means the store could not be read, and nothing cached may be trusted for
-// this request.
-func (r *Registry) Sync(ctx context.Context) error {
-	g := r.gens
-	if !g.shared.Load() {
-		return nil
-	}
-	g.feedMu.Lock()
-	after := g.seen
-	g.feedMu.Unlock()
-	g.syncs.Add(1)
-	latest, changes, err := r.store.Changes(ctx, after, syncBatch)
-	if err != nil {
-		return err
-	}
-	g.apply(after, latest, changes)
-	return nil
-}
-
-// SyncStats reports how many times Sync read the change feed and how many
-// changes it applied from it (for tests and benchmarks).
-func (r *Registry) SyncStats() (syncs, applied uint64) {
-	return r.gens.syncs.Load(), r.gens.applied.Load()
-}
 
 // countingStore is the registry's store: each write that can change a
 // view bumps a generation after it returns (after, so that a reader that
