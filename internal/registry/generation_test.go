@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/format/pypi"
+	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/store"
 	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )

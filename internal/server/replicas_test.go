@@ -111,7 +111,7 @@ func (rp *replica) upload(name, version string) {
 	var whl bytes.Buffer
 	zw := zip.NewWriter(&whl)
 	for n, c := range map[string]string{
-		dist + "/__init__.py": "V = " + version + "\n",
+		dist + "/__init__.py":                        "V = " + version + "\n",
 		dist + "-" + version + ".dist-info/METADATA": "Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n\n",
 		dist + "-" + version + ".dist-info/WHEEL":    "Wheel-Version: 1.0\n",
 	} {
