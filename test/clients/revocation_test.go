@@ -48,6 +48,10 @@ func TestAccessKeyRevokesTokens(t *testing.T) {
 	if body := string(got.Body); !strings.Contains(body, "access key "+admin.AccessKey.AccessKeyId+" was deleted") || !strings.Contains(body, "Get a new token") {
 		t.Errorf("the refusal must say why and what to do:\n%s", body)
 	}
+	// What `wharf doctor` asks says so too.
+	if info := fetch(t, "GET", srv.URL+"/wharf/v1/token-info", nil, basic("aws", leaked)); info.Status != 401 || !strings.Contains(string(info.Body), "revoked") {
+		t.Errorf("token-info for the revoked token:\n%s", info)
+	}
 	if strings.Contains(srv.log.Tail(1<<20), leaked) {
 		t.Error("the server log shows the token")
 	}
