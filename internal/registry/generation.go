@@ -73,10 +73,12 @@ func (g *generations) apply(after, latest uint64, changes []store.Change) {
 	g.feedMu.Lock()
 	defer g.feedMu.Unlock()
 	switch {
-	case latest == g.seen:
-		return
-	case latest < g.seen: // the store went back in time (restored): nothing cached can be trusted
+	case latest < after: // the store went back in time (restored): nothing cached can be trusted
 		g.bumpEverything()
+		g.seen = latest // and its numbers after latest are new writes
+		return
+	case latest <= g.seen: // nothing new, or a concurrent read that ended later saw more
+		return
 	case uint64(len(changes)) != latest-after:
 		g.bumpEverything()
 	default:

@@ -72,4 +72,21 @@ func TestApplyChanges(t *testing.T) {
 	if g.seen != 5 {
 		t.Fatalf("seen = %d, want 5", g.seen)
 	}
+	// Two reads from 5 end out of order: the one that saw less changes
+	// nothing (it is not a store gone back in time).
+	all := g.all.Load()
+	g.apply(5, 7, []store.Change{{Seq: 6, Kind: store.ChangePackage, Package: pkg("a")}, {Seq: 7, Kind: store.ChangePackage, Package: pkg("a")}})
+	b2 := gen("b")
+	g.apply(5, 6, []store.Change{{Seq: 6, Kind: store.ChangePackage, Package: pkg("a")}})
+	if gen("b") != b2 || g.all.Load() != all || g.seen != 7 {
+		t.Fatal("a read that ended after a newer one invalidated everything")
+	}
+	// A store restored from an older backup: everything.
+	g.apply(7, 3, nil)
+	if gen("b") == b2 {
+		t.Fatal("a feed that went back in time must invalidate everything")
+	}
+	if g.seen != 3 {
+		t.Fatalf("after a restore, seen = %d: the restored store's next changes would be skipped", g.seen)
+	}
 }
