@@ -18,6 +18,7 @@ const adminUsage = `wharf admin: manage the access keys, token signing keys and 
 Usage:
   wharf admin create-access-key --user-name NAME --permissions read|publish|admin|none [--output json|env]
   wharf admin list-access-keys [--output json|table]
+  wharf admin update-access-key --access-key-id ID --status Active|Inactive   (Inactive also revokes the key's tokens)
   wharf admin delete-access-key --access-key-id ID   (also revokes every token minted from the key)
   wharf admin rotate-token-key   (new tokens get a new signing key; tokens already issued keep working)
   wharf admin revoke-tokens [--access-key-id ID] [--principal ARN] [--before TIME]
@@ -59,7 +60,7 @@ func admin(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&endpoint, "endpoint-url", "", "wharf server URL (WHARF_ENDPOINT_URL, AWS_ENDPOINT_URL_CODEARTIFACT, AWS_ENDPOINT_URL)")
 	fs.StringVar(&region, "region", "", "region to sign with (default: AWS_REGION, the profile, us-east-1)")
 	fs.StringVar(&profile, "profile", "", "named profile holding the root access key (AWS_PROFILE)")
-	var name, perms, id, output, principal, before string
+	var name, perms, id, output, principal, before, status string
 	switch sub {
 	case "create-access-key":
 		fs.StringVar(&name, "user-name", "", "user the key belongs to (required)")
@@ -69,6 +70,9 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&output, "output", "table", "table or json")
 	case "delete-access-key":
 		fs.StringVar(&id, "access-key-id", "", "the key to delete (required)")
+	case "update-access-key":
+		fs.StringVar(&id, "access-key-id", "", "the key to change (required)")
+		fs.StringVar(&status, "status", "", "Active or Inactive (required)")
 	case "rotate-token-key":
 	case "revoke-tokens":
 		fs.StringVar(&id, "access-key-id", "", "revoke the tokens minted from this access key")
@@ -124,11 +128,25 @@ func admin(args []string, stdout, stderr io.Writer) int {
 			return printJSON(stdout, map[string]any{"AccessKeys": list})
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ACCESS KEY ID\tUSER\tPERMISSIONS\tCREATED\tPRINCIPAL")
+		fmt.Fprintln(tw, "ACCESS KEY ID\tUSER\tPERMISSIONS\tSTATUS\tCREATED\tPRINCIPAL")
 		for _, k := range out.AccessKeys {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.AccessKeyID, k.UserName, k.Permissions, k.CreatedAt, k.Principal)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.AccessKeyID, k.UserName, k.Permissions, k.Status, k.CreatedAt, k.Principal)
 		}
 		tw.Flush()
+		return 0
+	case "update-access-key":
+		if id == "" || (status != "Active" && status != "Inactive") {
+			fmt.Fprintf(stderr, "wharf %s: --access-key-id and --status Active|Inactive are required\n", cmd)
+			return 2
+		}
+		if err := cl.Do(ctx, http.MethodPut, "/wharf/v1/access-keys", url.Values{"accessKeyId": {id}, "status": {status}}, &out); err != nil {
+			return fail(stderr, cmd, err)
+		}
+		note := ""
+		if status == "Inactive" {
+			note = "; the tokens minted from it are revoked"
+		}
+		fmt.Fprintf(stdout, "access key %s of %s is %s%s\n", out.AccessKey.AccessKeyID, out.AccessKey.Principal, out.AccessKey.Status, note)
 		return 0
 	case "revoke-tokens", "list-token-revocations":
 		return revocations(ctx, cl, cmd, sub, id, principal, before, output, stdout, stderr)
@@ -161,12 +179,13 @@ type adminKey struct {
 	AccessKeyID string `json:"accessKeyId"`
 	Secret      string `json:"secretAccessKey"`
 	CreatedAt   string `json:"createdAt"`
+	Status      string `json:"status"`
 }
 
 // iam is the key in the shape of `aws iam create-access-key` / list-access-keys.
 func (k adminKey) iam(withSecret bool) map[string]string {
 	m := map[string]string{"UserName": k.UserName, "Permissions": k.Permissions, "Arn": k.Principal,
-		"AccessKeyId": k.AccessKeyID, "Status": "Active", "CreateDate": k.CreatedAt}
+		"AccessKeyId": k.AccessKeyID, "Status": k.Status, "CreateDate": k.CreatedAt}
 	if withSecret {
 		m["SecretAccessKey"] = k.Secret
 	}

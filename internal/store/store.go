@@ -159,6 +159,7 @@ type AccessKey struct {
 	Secret      string
 	Principal   string // ARN, e.g. arn:aws:iam::123456789012:user/ci
 	CreatedAt   time.Time
+	Inactive    bool // an inactive key signs nothing (IAM's Status Inactive)
 }
 
 // Page asks for one page of a listing. After is the cursor returned with the
@@ -304,6 +305,7 @@ type Store interface {
 	GetAccessKey(ctx context.Context, accessKeyID string) (AccessKey, error)
 	ListAccessKeys(ctx context.Context) ([]AccessKey, error) // ordered by AccessKeyID
 	DeleteAccessKey(ctx context.Context, accessKeyID string) error
+	SetAccessKeyInactive(ctx context.Context, accessKeyID string, inactive bool) error // ErrNotFound
 
 	// Changes returns the number of the latest recorded change and the
 	// changes numbered after `after`, in order, at most limit of them, as of

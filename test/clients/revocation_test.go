@@ -93,3 +93,38 @@ func TestAccessKeyRevokesTokens(t *testing.T) {
 		t.Errorf("only the root revokes:\n%s", r)
 	}
 }
+
+// Deactivating an access key (IAM's update-access-key --status Inactive)
+// refuses its signatures and revokes its tokens; reactivating restores the
+// signatures, not the tokens.
+func TestAccessKeyDeactivation(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverConfig{})
+	c := newClientEnv(t, srv)
+	const domain, repo = "deact", "repo"
+	c.createDomainAndRepo(domain, repo)
+	page := srv.Endpoint(domain, repo) + "simple/"
+	k := c.adminCreateKey("ci", "publish")
+	tok := c.tokenAs(k, domain)
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", tok)), 200)
+
+	if r := c.wharf(nil, "admin", "update-access-key", "--access-key-id", k.AccessKey.AccessKeyId, "--status", "Inactive"); r.Code != 0 || !strings.Contains(r.Stdout, "Inactive") {
+		t.Fatalf("update-access-key --status Inactive:\n%s", r)
+	}
+	if list := c.wharf(nil, "admin", "list-access-keys"); !strings.Contains(list.Stdout, "Inactive") {
+		t.Errorf("list-access-keys must show the status:\n%s", list)
+	}
+	if r := fetch(t, "GET", page, nil, basic("aws", tok)); r.Status != 401 || !strings.Contains(string(r.Body), "deactivated") {
+		t.Fatalf("the deactivated key's token:\n%s", r)
+	}
+	c.awsFails(k.as(), "UnrecognizedClientException", "get-authorization-token", "--domain", domain)
+
+	if r := c.wharf(nil, "admin", "update-access-key", "--access-key-id", k.AccessKey.AccessKeyId, "--status", "Active"); r.Code != 0 {
+		t.Fatalf("update-access-key --status Active:\n%s", r)
+	}
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", tok)), 401) // revoked for good
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", c.tokenAs(k, domain))), 200)
+	if r := c.wharf(nil, "admin", "update-access-key", "--access-key-id", k.AccessKey.AccessKeyId, "--status", "Disabled"); r.Code == 0 {
+		t.Errorf("an unknown status must be refused:\n%s", r)
+	}
+}

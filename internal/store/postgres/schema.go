@@ -162,5 +162,7 @@ CREATE TABLE token_revocations (
 	created_at    BIGINT
 );
 CREATE INDEX token_revocations_before ON token_revocations (before_time);
+
+ALTER TABLE access_keys ADD COLUMN inactive BOOLEAN NOT NULL DEFAULT false;
 `,
 }

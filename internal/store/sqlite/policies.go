@@ -90,19 +90,19 @@ func (s *Store) SetTags(ctx context.Context, arn string, add map[string]string, 
 	})
 }
 
-const keyCols = `access_key_id, secret, principal, created_at`
+const keyCols = `access_key_id, secret, principal, created_at, inactive`
 
 func scanKey(sc scanner) (store.AccessKey, error) {
 	var k store.AccessKey
 	var created sql.NullInt64
-	err := sc.Scan(&k.AccessKeyID, &k.Secret, &k.Principal, &created)
+	err := sc.Scan(&k.AccessKeyID, &k.Secret, &k.Principal, &created, &k.Inactive)
 	k.CreatedAt = timeOf(created)
 	return k, err
 }
 
 func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (`+keyCols+`) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		k.AccessKeyID, k.Secret, k.Principal, timeVal(k.CreatedAt))
+	res, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		k.AccessKeyID, k.Secret, k.Principal, timeVal(k.CreatedAt), k.Inactive)
 	return inserted(res, err, "access key "+k.AccessKeyID)
 }
 
@@ -121,5 +121,10 @@ func (s *Store) ListAccessKeys(ctx context.Context) ([]store.AccessKey, error) {
 
 func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM access_keys WHERE access_key_id = ?`, id)
+	return affected(res, err, "access key "+id, store.ErrNotFound)
+}
+
+func (s *Store) SetAccessKeyInactive(ctx context.Context, id string, inactive bool) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE access_keys SET inactive = ? WHERE access_key_id = ?`, inactive, id)
 	return affected(res, err, "access key "+id, store.ErrNotFound)
 }

@@ -155,5 +155,7 @@ CREATE TABLE token_revocations (
 	created_at    INTEGER
 ) STRICT;
 CREATE INDEX token_revocations_before ON token_revocations (before_time);
+
+ALTER TABLE access_keys ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0 CHECK (inactive IN (0, 1));
 `,
 }
