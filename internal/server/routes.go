@@ -81,12 +81,12 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 	format, rest := m[3], m[5]
 	now := time.Now()
 	claims, allowed := s.reads.lookup(r, ref, now) // see readmemo.go
-	if !allowed {
-		if !s.authenticateRead(w, r, ref, now, &claims) {
+	switch {
+	case allowed:
+		if s.refuseRevoked(w, r, ref, claims) { // on every request: see revocations.go
 			return
 		}
-	}
-	if s.refuseRevoked(w, r, ref, claims) { // every request: see revocations.go
+	case !s.authenticateRead(w, r, ref, now, &claims):
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -103,8 +103,9 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 	}
 }
 
-// authenticateRead authenticates r and, for a read, authorizes it; it
-// answers a refusal itself and reports whether to go on.
+// authenticateRead authenticates r (a revoked token is refused as an
+// invalid one is) and, for a read, authorizes it; it answers a refusal
+// itself and reports whether to go on.
 func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, now time.Time, out *auth.Claims) bool {
 	gen := s.reads.generation() // before the checks, as for cached pages
 	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, now)
@@ -118,7 +119,7 @@ func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref re
 		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
 		return false
 	}
-	if !s.mayRead(w, r, claims.Principal, ref) {
+	if s.refuseRevoked(w, r, ref, claims) || !s.mayRead(w, r, claims.Principal, ref) {
 		return false
 	}
 	s.reads.remember(r, ref, claims, gen, now)
