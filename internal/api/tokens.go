@@ -32,10 +32,14 @@ func (a *API) getAuthorizationToken(ctx context.Context, c *call) (any, error) {
 	case d < minTokenDuration:
 		return nil, registry.Invalid("durationSeconds must be 0 or between 900 and 43200; %d is too short", int64(d/time.Second))
 	}
-	now := a.cfg.Now().UTC().Truncate(time.Second)
+	// IssuedAt keeps microseconds (a revocation "before now" must spare a
+	// token minted just after it); the expiry is whole seconds, as returned.
+	issued := a.cfg.Now().UTC()
+	now := issued.Truncate(time.Second)
 	tok, err := a.cfg.Tokens.Mint(auth.Claims{
 		DomainOwner: owner, Domain: domain, Principal: c.caller.Principal,
-		IssuedAt: now, ExpiresAt: now.Add(d),
+		AccessKeyID: c.caller.AccessKeyID, // deleting the key revokes the token
+		IssuedAt:    issued, ExpiresAt: now.Add(d),
 	})
 	if err != nil {
 		return nil, err

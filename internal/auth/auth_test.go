@@ -379,7 +379,9 @@ func FuzzAuthenticate(f *testing.F) {
 func FuzzVerify(f *testing.F) {
 	k := testRing(f)
 	tok := mint(f, k, Claims{})
-	for _, s := range []string{tok, tok[:len(tok)-2], "wharf1..", "wharf1.e30.", "wharf1." + base64.RawURLEncoding.EncodeToString([]byte(`{"v":1,"kid":"k1","own":"1","dom":"d"}`)) + ".AAAA", ""} {
+	forged := `{"v":1,"kid":"k1","own":"1","dom":"d","ak":"AKIAEXAMPLE","iat":1,"us":1000000,"exp":2}`
+	for _, s := range []string{tok, tok[:len(tok)-2], "wharf1..", "wharf1.e30.",
+		"wharf1." + base64.RawURLEncoding.EncodeToString([]byte(forged)) + ".AAAA", "wharf1." + base64.RawURLEncoding.EncodeToString([]byte(`{"v":1,"kid":"k1","own":"1","dom":"d"}`)) + ".AAAA", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -34,9 +34,15 @@ var b64 = base64.RawURLEncoding.Strict()
 // Claims is what a token says about itself. Verify guarantees it was issued by
 // a key in the ring; whether it is still valid, and for which endpoint, is the
 // caller's (or Authenticate's) decision.
+//
+// AccessKeyID names the access key whose SigV4 credentials asked for the
+// token, so that deleting the key revokes it (see Revoked); tokens minted
+// before wharf recorded it have none. IssuedAt has microsecond precision
+// (whole seconds in those older tokens), so that a revocation "before now"
+// spares a token minted a moment after it.
 type Claims struct {
-	DomainOwner, Domain, Principal, KeyID string
-	IssuedAt, ExpiresAt                   time.Time
+	DomainOwner, Domain, Principal, KeyID, AccessKeyID string
+	IssuedAt, ExpiresAt                                time.Time
 }
 
 type payload struct {
@@ -45,7 +51,9 @@ type payload struct {
 	Own string `json:"own"`
 	Dom string `json:"dom"`
 	Sub string `json:"sub,omitempty"`
+	Ak  string `json:"ak,omitempty"` // the access key id
 	Iat int64  `json:"iat"`
+	Us  int64  `json:"us,omitempty"` // IssuedAt's microseconds within its second
 	Exp int64  `json:"exp"`
 }
 
@@ -200,7 +208,7 @@ func (k *Keyring) Mint(c Claims) (string, error) {
 	}
 	set := k.set.Load()
 	p, err := json.Marshal(payload{V: 1, Kid: set.current, Own: c.DomainOwner, Dom: c.Domain,
-		Sub: c.Principal, Iat: c.IssuedAt.Unix(), Exp: c.ExpiresAt.Unix()})
+		Sub: c.Principal, Ak: c.AccessKeyID, Iat: c.IssuedAt.Unix(), Us: int64(c.IssuedAt.Nanosecond() / 1000), Exp: c.ExpiresAt.Unix()})
 	if err != nil {
 		return "", err
 	}
@@ -254,8 +262,11 @@ func (k *Keyring) verify(token string) (Claims, *Refusal) {
 			"(a character changed, added or removed when it was copied).\n" +
 			"Copy the whole token again, or get a new one."}
 	}
-	return Claims{DomainOwner: p.Own, Domain: p.Dom, Principal: p.Sub, KeyID: p.Kid,
-		IssuedAt: time.Unix(p.Iat, 0).UTC(), ExpiresAt: time.Unix(p.Exp, 0).UTC()}, nil
+	if p.Us < 0 || p.Us >= 1e6 {
+		return Claims{}, damaged()
+	}
+	return Claims{DomainOwner: p.Own, Domain: p.Dom, Principal: p.Sub, KeyID: p.Kid, AccessKeyID: p.Ak,
+		IssuedAt: time.Unix(p.Iat, p.Us*1000).UTC(), ExpiresAt: time.Unix(p.Exp, 0).UTC()}, nil
 }
 
 func damaged() *Refusal {

@@ -17,16 +17,25 @@ import (
 // and one counter for writes that can change any view (repositories,
 // their upstreams and connections, package groups, domains).
 //
-// The counters see this process's writes only. Replicas sharing a store
-// (PostgreSQL) see each other's writes after at most SharedStoreMaxAge
-// (see ShareStore); a single process sees its own at once.
+// The counters see this process's writes as they happen. With a store
+// shared by replicas (PostgreSQL, see ShareStore), every request first
+// calls Sync, which reads the store's change feed (store.Change) in one
+// round trip and moves the counters of whatever other replicas changed: a
+// write any replica acknowledged before the request arrived is then seen
+// by every cache this request consults.
 type generations struct {
-	all      atomic.Uint64
-	packages sync.Map      // viewKey -> *atomic.Uint64
-	policies atomic.Uint64 // see PolicyReader
-	// maxAge > 0: the store is shared with other processes, whose writes
-	// these counters do not see; cached renderings expire after maxAge.
-	maxAge atomic.Int64
+	all         atomic.Uint64
+	packages    sync.Map      // viewKey -> *atomic.Uint64
+	policies    atomic.Uint64 // see PolicyReader
+	revocations atomic.Uint64 // see RevocationGeneration
+
+	shared atomic.Bool // ShareStore was called: Sync reads the feed
+	feed   feedReads
+	feedMu sync.Mutex
+	seen   uint64 // the latest change of the feed the counters reflect (feedMu)
+
+	// For tests and benchmarks: feed reads, and changes applied from them.
+	syncs, applied atomic.Uint64
 }
 
 type viewKey struct{ owner, domain, format, namespace, name string }
@@ -45,12 +54,62 @@ func (g *generations) bumpPackage(k store.PackageKey) {
 
 func (g *generations) bumpAll() { g.all.Add(1) }
 
-// ViewGeneration returns a number that changes whenever this process
-// changes anything PackageView(ref, format, namespace, name) depends on,
-// except what external connections list (a view that consulted one says so
-// in View.Volatile). name must be in the format's normal form. A caller
-// takes the generation before it reads the view and keeps what it rendered
-// only while the generation is unchanged. It costs no I/O.
+// bumpEverything invalidates every cache: the feed lost track (a replica
+// further behind than the changes the store keeps, or a restored store).
+func (g *generations) bumpEverything() {
+	g.all.Add(1)
+	g.policies.Add(1)
+	g.revocations.Add(1)
+}
+
+// syncBatch bounds the changes one Sync reads; a replica further behind
+// invalidates everything instead.
+const syncBatch = 1000
+
+// apply moves the counters for the changes numbered after..latest that a
+// feed read returned. Changes are numbered densely, so fewer of them than
+// the numbers skipped means some were pruned or cut off by syncBatch.
+func (g *generations) apply(after, latest uint64, changes []store.Change) {
+	g.feedMu.Lock()
+	defer g.feedMu.Unlock()
+	switch {
+	case latest < after: // the store went back in time (restored): nothing cached can be trusted
+		g.bumpEverything()
+		g.seen = latest // and its numbers after latest are new writes
+		return
+	case latest <= g.seen: // nothing new, or a concurrent read that ended later saw more
+		return
+	case uint64(len(changes)) != latest-after:
+		g.bumpEverything()
+	default:
+		for _, c := range changes {
+			if c.Seq <= g.seen { // another Sync applied it already
+				continue
+			}
+			g.applied.Add(1)
+			switch c.Kind {
+			case store.ChangePackage:
+				g.bumpPackage(c.Package)
+			case store.ChangePolicy:
+				g.policies.Add(1)
+			case store.ChangeRevocation:
+				g.revocations.Add(1)
+			default: // ChangeDomain, and any kind this version does not know
+				g.bumpAll()
+			}
+		}
+	}
+	g.seen = max(g.seen, latest)
+}
+
+// ViewGeneration returns a number that changes whenever anything
+// PackageView(ref, format, namespace, name) depends on changes, except what
+// external connections list (a view that consulted one says so in
+// View.Volatile): at once for this process's writes, and, with a shared
+// store, for other replicas' writes from the next Sync. name must be in the
+// format's normal form. A caller takes the generation before it reads the
+// view and keeps what it rendered only while the generation is unchanged.
+// It costs no I/O.
 func (r *Registry) ViewGeneration(ref RepoRef, format, namespace, name string) uint64 {
 	g := r.gens
 	n := g.all.Load()
@@ -60,15 +119,9 @@ func (r *Registry) ViewGeneration(ref RepoRef, format, namespace, name string) u
 	return n
 }
 
-// ShareStore tells the registry that other processes write to its store
-// (replicas on PostgreSQL): renderings cached from its views are then kept
-// at most maxAge, the bound on how long another replica's write can go
-// unseen here.
-func (r *Registry) ShareStore(maxAge time.Duration) { r.gens.maxAge.Store(int64(maxAge)) }
-
-// ViewCacheMaxAge is how long a rendering cached under an unchanged
-// ViewGeneration stays valid: 0 means until the generation changes.
-func (r *Registry) ViewCacheMaxAge() time.Duration { return time.Duration(r.gens.maxAge.Load()) }
+// RevocationGeneration changes whenever a token revocation is recorded
+// (by this process, or by another replica as of the last Sync).
+func (r *Registry) RevocationGeneration() uint64 { return r.gens.revocations.Load() }
 
 // countingStore is the registry's store: each write that can change a
 // view bumps a generation after it returns (after, so that a reader that
@@ -153,6 +206,11 @@ func (s countingStore) CreatePackageGroup(ctx context.Context, pg store.PackageG
 func (s countingStore) UpdatePackageGroup(ctx context.Context, pg store.PackageGroup) error {
 	defer s.g.bumpAll()
 	return s.Store.UpdatePackageGroup(ctx, pg)
+}
+
+func (s countingStore) CreateRevocation(ctx context.Context, rv store.Revocation) error {
+	defer s.g.revocations.Add(1)
+	return s.Store.CreateRevocation(ctx, rv)
 }
 
 func (s countingStore) DeletePackageGroup(ctx context.Context, owner, domain, pattern string) error {

@@ -2,10 +2,16 @@ package registry_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
 	"testing"
 
+	"github.com/wharfhq/wharf/internal/format/pypi"
 	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/store"
+	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
 // Each write that can change a view moves the generation of the views it
@@ -104,4 +110,56 @@ func publish(t *testing.T, r *registry.Registry, repo, name, version string) {
 	if _, err := publishWheel(t.Context(), r, repo, name, version, data, fn); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Two registries on one store stand for two replicas: B's generations move
+// for A's writes only through the change feed, and every Sync that starts
+// after A's write returned sees it, however many run at once (they share
+// feed reads).
+func TestSyncSeesOtherReplicasWrites(t *testing.T) {
+	ctx := t.Context()
+	st, bl, _ := embedded.Storage(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := registry.New(st, bl, log, pypi.Format{})
+	b := registry.New(st, bl, log, pypi.Format{})
+	if err := b.ShareStore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateDomain(ctx, owner, "dom", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateRepository(ctx, owner, "dom", "repo", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	ref := registry.RepoRef{Owner: owner, Domain: "dom", Repository: "repo"}
+	gen := func(name string) uint64 { return b.ViewGeneration(ref, "pypi", "", name) }
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 30 {
+		before, other := gen("hot"), gen("cold")
+		publish(t, a, "repo", "hot", fmt.Sprintf("1.%d", round))
+		if gen("hot") != before {
+			t.Fatal("B's generation moved without a Sync: the test no longer tells replicas apart")
+		}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := b.Sync(ctx); err != nil {
+					t.Error(err)
+				}
+				if gen("hot") == before {
+					t.Errorf("round %d: a Sync after A's publish left B's generation unchanged", round)
+				}
+			}()
+		}
+		wg.Wait()
+		if gen("cold") != other {
+			t.Fatalf("round %d: A's publish of hot moved cold's generation on B", round)
+		}
+	}
+	reads, applied := b.SyncStats()
+	t.Logf("30 rounds of 8 concurrent Syncs: %d feed reads, %d changes applied", reads, applied)
 }

@@ -1,18 +1,14 @@
 package registry
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
 // genMemo remembers values read from the store while a generation counter
-// is unchanged (and, with a shared store, at most maxAge): the read paths
+// is unchanged (other replicas' writes move it too, see Sync): the read paths
 // of every data-plane request look up the same few rows — repositories,
 // their upstream order, the domain's package groups, policies — which
-// change rarely and only through this registry's store (see generations).
+// change rarely and only through a store's writes (see generations).
 // Only successful reads are remembered, unless keep says otherwise.
 type genMemo[K comparable, V any] struct {
-	gens       *generations
 	generation func() uint64 // the counter the values depend on
 	keep       func(error) bool
 
@@ -21,32 +17,30 @@ type genMemo[K comparable, V any] struct {
 }
 
 type memoEntry[V any] struct {
-	gen  uint64
-	born time.Time
-	v    V
-	err  error
+	gen uint64
+	v   V
+	err error
 }
 
 // maxMemoEntries bounds each memo: keys come from requests and need not
 // exist.
 const maxMemoEntries = 10000
 
-func newGenMemo[K comparable, V any](g *generations, generation func() uint64, keep func(error) bool) *genMemo[K, V] {
+func newGenMemo[K comparable, V any](generation func() uint64, keep func(error) bool) *genMemo[K, V] {
 	if keep == nil {
 		keep = func(err error) bool { return err == nil }
 	}
-	return &genMemo[K, V]{gens: g, generation: generation, keep: keep, entries: map[K]memoEntry[V]{}}
+	return &genMemo[K, V]{generation: generation, keep: keep, entries: map[K]memoEntry[V]{}}
 }
 
 // get returns the value remembered for key, or load's result, remembered if
 // keep allows.
 func (m *genMemo[K, V]) get(key K, load func() (V, error)) (V, error) {
 	gen := m.generation() // before the read: a write during it invalidates
-	maxAge := time.Duration(m.gens.maxAge.Load())
 	m.mu.RLock()
 	e, ok := m.entries[key]
 	m.mu.RUnlock()
-	if ok && e.gen == gen && (maxAge == 0 || time.Since(e.born) <= maxAge) {
+	if ok && e.gen == gen {
 		return e.v, e.err
 	}
 	v, err := load()
@@ -57,7 +51,7 @@ func (m *genMemo[K, V]) get(key K, load func() (V, error)) (V, error) {
 	if len(m.entries) >= maxMemoEntries {
 		clear(m.entries)
 	}
-	m.entries[key] = memoEntry[V]{gen: gen, born: time.Now(), v: v, err: err}
+	m.entries[key] = memoEntry[V]{gen: gen, v: v, err: err}
 	m.mu.Unlock()
 	return v, err
 }

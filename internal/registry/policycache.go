@@ -12,8 +12,8 @@ import (
 // and the repository's policy, almost always to find none, and two queries
 // per request cost more than serving a cached page. Entries (absences
 // included) stay valid until a policy is put or deleted, or a domain or
-// repository changes, through this registry's store; with a shared store
-// (ShareStore), at most the same max age as cached views.
+// repository changes, through this registry's store or, as of the last
+// Sync, another replica's.
 type PolicyReader struct {
 	st   store.Store // the underlying store
 	gens *generations
@@ -25,7 +25,7 @@ type PolicyReader struct {
 func (r *Registry) PolicyReader() *PolicyReader {
 	r.policiesOnce.Do(func() {
 		p := &PolicyReader{st: r.store.(countingStore).Store, gens: r.gens}
-		p.memo = newGenMemo[string, store.Policy](r.gens, p.generation, func(err error) bool {
+		p.memo = newGenMemo[string, store.Policy](p.generation, func(err error) bool {
 			return err == nil || errors.Is(err, store.ErrNotFound)
 		})
 		r.policies = p
@@ -37,7 +37,7 @@ func (c *PolicyReader) generation() uint64 { return c.gens.all.Load() + c.gens.p
 
 // Generation changes whenever a policy may have changed (as ViewGeneration
 // for views): a decision taken from policies read at one generation holds
-// while it is unchanged, and, with a shared store, at most ViewCacheMaxAge.
+// while it is unchanged.
 func (c *PolicyReader) Generation() uint64 { return c.generation() }
 
 // GetPolicy returns the policy stored under key, or store.ErrNotFound.

@@ -61,9 +61,9 @@ type domainKey struct{ owner, domain string }
 func New(st store.Store, bl blob.Store, log *slog.Logger, formats ...Format) *Registry {
 	gens := &generations{}
 	r := &Registry{store: countingStore{st, gens}, gens: gens, blobs: bl, formats: map[string]Format{}, log: log, now: time.Now}
-	r.repos = newGenMemo[repoKey, store.Repository](gens, gens.all.Load, nil)
-	r.orders = newGenMemo[RepoRef, []source](gens, gens.all.Load, nil)
-	r.groups = newGenMemo[domainKey, *groupTree](gens, gens.all.Load, nil)
+	r.repos = newGenMemo[repoKey, store.Repository](gens.all.Load, nil)
+	r.orders = newGenMemo[RepoRef, []source](gens.all.Load, nil)
+	r.groups = newGenMemo[domainKey, *groupTree](gens.all.Load, nil)
 	for _, f := range formats {
 		r.formats[f.Name()] = f
 	}

@@ -80,6 +80,10 @@ func (s *Server) lookup(rootARN string) sigv4.Lookup {
 			}
 			return sigv4.Credentials{}, false
 		}
+		if k.Inactive {
+			s.log.Warn("an inactive access key was used; it is refused", "access_key_id", id, "principal", k.Principal)
+			return sigv4.Credentials{}, false
+		}
 		secret, err := s.secrets.Open(k.Secret, k.AccessKeyID)
 		if err != nil {
 			s.log.Error("an access key's secret cannot be decrypted; the key is refused", "access_key_id", id, "principal", k.Principal, "err", err)
@@ -98,16 +102,23 @@ type accessKey struct {
 	AccessKeyID string `json:"accessKeyId"`
 	Secret      string `json:"secretAccessKey,omitempty"`
 	CreatedAt   string `json:"createdAt"`
+	Status      string `json:"status"` // Active | Inactive, as IAM says
 }
 
 func describeKey(k store.AccessKey) accessKey {
 	name, profile, _ := policy.User(k.Principal)
+	status := "Active"
+	if k.Inactive {
+		status = "Inactive"
+	}
 	return accessKey{UserName: name, Permissions: profile, Principal: k.Principal, AccessKeyID: k.AccessKeyID,
-		CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
+		CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339), Status: status}
 }
 
 // accessKeys serves AccessKeysPath: GET lists, POST ?userName=&permissions=
-// creates, DELETE ?accessKeyId= deletes.
+// creates, PUT ?accessKeyId=&status=Active|Inactive deactivates (revoking
+// every token minted from the key) or reactivates, DELETE ?accessKeyId=
+// deletes and revokes every token minted from the key.
 func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 	creds, ok := s.rootCaller(w, r, "manage access keys")
 	if !ok {
@@ -141,9 +152,18 @@ func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 		out := describeKey(k)
 		out.Secret = secret
 		adminJSON(w, map[string]any{"accessKey": out})
+	case http.MethodPut:
+		s.updateAccessKey(w, r, creds.Principal)
 	case http.MethodDelete:
 		id := q.Get("accessKeyId")
 		k, err := s.store.GetAccessKey(ctx, id)
+		if err == nil {
+			// Revoked first: should the delete fail, the key's tokens are
+			// refused anyway, and the key can only mint new ones.
+			now := time.Now().UTC()
+			err = s.revoke(ctx, store.Revocation{AccessKeyID: id, Principal: k.Principal, Before: now,
+				Reason: "access key " + id + " was deleted", CreatedAt: now}, creds.Principal)
+		}
 		if err == nil {
 			err = s.store.DeleteAccessKey(ctx, id)
 		}
@@ -158,8 +178,8 @@ func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("access key deleted", "access_key_id", id, "principal", k.Principal, "by", creds.Principal)
 		adminJSON(w, map[string]any{"accessKey": describeKey(k)})
 	default:
-		w.Header().Set("Allow", "GET, POST, DELETE")
-		adminError(w, http.StatusMethodNotAllowed, "ValidationException", r.Method+" is not supported: GET lists access keys, POST creates one, DELETE deletes one")
+		w.Header().Set("Allow", "GET, POST, PUT, DELETE")
+		adminError(w, http.StatusMethodNotAllowed, "ValidationException", r.Method+" is not supported: GET lists access keys, POST creates one, PUT changes one's status, DELETE deletes one")
 	}
 }
 
@@ -246,4 +266,37 @@ func adminError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("x-amzn-ErrorType", code)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// updateAccessKey deactivates or reactivates a key. Deactivating revokes
+// the tokens minted from it until then (first, so that a failure leaves
+// them revoked rather than the key inactive with its tokens working);
+// reactivating does not bring them back.
+func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request, by string) {
+	ctx, q := r.Context(), r.URL.Query()
+	id, status := q.Get("accessKeyId"), q.Get("status")
+	if status != "Active" && status != "Inactive" {
+		adminError(w, http.StatusBadRequest, "ValidationException", fmt.Sprintf("status %q: want Active or Inactive", status))
+		return
+	}
+	k, err := s.store.GetAccessKey(ctx, id)
+	if err == nil && status == "Inactive" {
+		now := time.Now().UTC()
+		err = s.revoke(ctx, store.Revocation{AccessKeyID: id, Principal: k.Principal, Before: now,
+			Reason: "access key " + id + " was deactivated", CreatedAt: now}, by)
+	}
+	if err == nil {
+		err = s.store.SetAccessKeyInactive(ctx, id, status == "Inactive")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		adminError(w, http.StatusNotFound, "ResourceNotFoundException", fmt.Sprintf("access key %q not found; `wharf admin list-access-keys` lists them", id))
+		return
+	}
+	if err != nil {
+		s.internalError(w, err)
+		return
+	}
+	k.Inactive = status == "Inactive"
+	s.log.Info("access key status changed", "access_key_id", id, "principal", k.Principal, "status", status, "by", by)
+	adminJSON(w, map[string]any{"accessKey": describeKey(k)})
 }

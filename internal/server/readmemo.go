@@ -16,12 +16,13 @@ import (
 // permission policies) cost more than serving a cached index page. An entry
 // is keyed by the exact header and the repository; it holds while the
 // token has not expired and no permission policy changed (the policy
-// generation), and no longer than maxAge with a shared store, so an expiry
-// or a revocation takes effect on the next request. Refusals are never
-// remembered: they are rare and their messages depend on the moment.
+// generation, which other replicas' changes move too: see synced), so an
+// expiry or a policy change takes effect on the next request. Revocations
+// are checked on every request, remembered or not (revocations.go).
+// Refusals are never remembered: they are rare and their messages depend
+// on the moment.
 type readMemo struct {
 	policies *registry.PolicyReader
-	maxAge   func() time.Duration
 	entries  sync.Map // readKey -> readEntry
 	n        atomic.Int64
 }
@@ -34,7 +35,6 @@ type readKey struct {
 type readEntry struct {
 	claims auth.Claims
 	gen    uint64
-	born   time.Time
 }
 
 // maxReadMemo bounds the memo; it is emptied when full.
@@ -56,9 +56,6 @@ func (m *readMemo) lookup(r *http.Request, ref registry.RepoRef, now time.Time) 
 	if e.gen != m.generation() || !now.Before(e.claims.ExpiresAt) {
 		return auth.Claims{}, false
 	}
-	if maxAge := m.maxAge(); maxAge > 0 && now.Sub(e.born) > maxAge {
-		return auth.Claims{}, false
-	}
 	return e.claims, true
 }
 
@@ -72,5 +69,5 @@ func (m *readMemo) remember(r *http.Request, ref registry.RepoRef, claims auth.C
 		m.entries.Clear()
 		m.n.Store(1)
 	}
-	m.entries.Store(readKey{r.Header.Get("Authorization"), ref}, readEntry{claims: claims, gen: gen, born: now})
+	m.entries.Store(readKey{r.Header.Get("Authorization"), ref}, readEntry{claims: claims, gen: gen})
 }

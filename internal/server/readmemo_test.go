@@ -19,7 +19,7 @@ import (
 func TestReadMemo(t *testing.T) {
 	st, bl, _ := embedded.Storage(t)
 	reg := registry.New(st, bl, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	m := &readMemo{policies: reg.PolicyReader(), maxAge: reg.ViewCacheMaxAge}
+	m := &readMemo{policies: reg.PolicyReader()}
 	now := time.Now()
 	ref := registry.RepoRef{Owner: "123456789012", Domain: "dom", Repository: "repo"}
 	req := func(method, authz string) *http.Request {
@@ -63,14 +63,5 @@ func TestReadMemo(t *testing.T) {
 	}
 	if _, ok := m.lookup(req("GET", "Basic x"), ref, now); ok {
 		t.Fatal("read remembered across a policy change")
-	}
-	// With a shared store, entries age out.
-	remember()
-	reg.ShareStore(time.Second)
-	if _, ok := m.lookup(req("GET", "Basic x"), ref, now.Add(500*time.Millisecond)); !ok {
-		t.Fatal("fresh entry not used with a shared store")
-	}
-	if _, ok := m.lookup(req("GET", "Basic x"), ref, now.Add(2*time.Second)); ok {
-		t.Fatal("entry older than the shared-store max age used")
 	}
 }

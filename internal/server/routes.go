@@ -16,16 +16,21 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/v1/", s.api)
-	mux.HandleFunc("GET "+TokenInfoPath, s.tokenInfo)
-	mux.HandleFunc(AccessKeysPath, s.accessKeys)
-	mux.HandleFunc(TokenKeysPath, s.tokenKeys)
-	mux.HandleFunc("/", s.dataPlane)
+	mux.Handle("/v1/", s.synced(s.api))
+	mux.Handle("GET "+TokenInfoPath, s.synced(http.HandlerFunc(s.tokenInfo)))
+	mux.Handle(AccessKeysPath, s.synced(http.HandlerFunc(s.accessKeys)))
+	mux.Handle(TokenKeysPath, s.synced(http.HandlerFunc(s.tokenKeys)))
+	mux.Handle(TokenRevocationsPath, s.synced(http.HandlerFunc(s.tokenRevocations)))
+	mux.Handle("/", s.synced(http.HandlerFunc(s.dataPlane)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Package clients' requests, nearly all the traffic, skip the
 		// mux's pattern matching (a tenth of serving a cached page); a path
 		// the mux would clean and redirect still goes through it.
 		if m := matchEndpoint(r.URL.Path); m != nil && isCleanPath(r.URL.Path) {
+			if err := s.reg.Sync(r.Context()); err != nil { // see synced
+				s.syncFailed(w, r, err)
+				return
+			}
 			s.serveEndpoint(w, r, m)
 			return
 		}
@@ -76,10 +81,13 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 	format, rest := m[3], m[5]
 	now := time.Now()
 	claims, allowed := s.reads.lookup(r, ref, now) // see readmemo.go
-	if !allowed {
-		if !s.authenticateRead(w, r, ref, now, &claims) {
+	switch {
+	case allowed:
+		if s.refuseRevoked(w, r, ref, claims) { // on every request: see revocations.go
 			return
 		}
+	case !s.authenticateRead(w, r, ref, now, &claims):
+		return
 	}
 	// The principal rides along so that upstream fetches it causes are
 	// rate-limited per principal; only uploads publish.
@@ -101,8 +109,9 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 	}
 }
 
-// authenticateRead authenticates r and, for a read, authorizes it; it
-// answers a refusal itself and reports whether to go on.
+// authenticateRead authenticates r (a revoked token is refused as an
+// invalid one is) and, for a read, authorizes it; it answers a refusal
+// itself and reports whether to go on.
 func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, now time.Time, out *auth.Claims) bool {
 	gen := s.reads.generation() // before the checks, as for cached pages
 	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, now)
@@ -116,7 +125,7 @@ func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref re
 		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
 		return false
 	}
-	if !s.mayRead(w, r, claims.Principal, ref) {
+	if s.refuseRevoked(w, r, ref, claims) || !s.mayRead(w, r, claims.Principal, ref) {
 		return false
 	}
 	s.reads.remember(r, ref, claims, gen, now)

@@ -47,6 +47,7 @@ type Server struct {
 	authz     *policy.Authorizer // permission policies, for both planes
 	reads     *readMemo          // data-plane reads already allowed
 	upstream  *upstream.Client   // external connections' fetches and page cache
+	revoked   *revocationSet     // token revocations, checked on every data-plane request
 }
 
 // New opens the storage and prepares every component.
@@ -96,13 +97,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.reg = registry.New(st, blobs, log, pypi.Format{}, generic.Format{})
 	if !strings.HasPrefix(cfg.storeURL(), "sqlite://") {
-		// Other replicas write to this store; what this one caches from it
-		// must not outlive their writes by more than a moment.
-		s.reg.ShareStore(SharedCacheMaxAge)
+		// Other replicas write to this store: each request first reads
+		// what they changed (see synced), so that what this one caches
+		// never outlives their writes.
+		if err := s.reg.ShareStore(ctx); err != nil {
+			return fail(fmt.Errorf("read the change feed: %w", err))
+		}
 	}
 	// Policies are read from memory, invalidated by writes (no I/O per request).
 	s.authz = &policy.Authorizer{Store: s.reg.PolicyReader()}
-	s.reads = &readMemo{policies: s.reg.PolicyReader(), maxAge: s.reg.ViewCacheMaxAge}
+	s.reads = &readMemo{policies: s.reg.PolicyReader()}
+	s.revoked = &revocationSet{reg: s.reg, store: st}
 	s.upstream = upstream.New(upstream.Config{TTL: cfg.UpstreamTTL, NegativeTTL: cfg.UpstreamNegativeTTL,
 		MissLimit: cfg.UpstreamMissLimit, Timeout: cfg.UpstreamTimeout}, st, log)
 	if err := s.reg.UseUpstreams(s.upstream, cfg.ExternalConnections); err != nil {

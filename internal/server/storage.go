@@ -17,11 +17,6 @@ import (
 	"github.com/wharfhq/wharf/internal/store/sqlite"
 )
 
-// SharedCacheMaxAge bounds how long a replica serves a page or policy it
-// cached after another replica changed it (PostgreSQL: writes elsewhere are
-// not seen as they happen).
-const SharedCacheMaxAge = time.Second
-
 // storeURL and blobURL are the storage locations, defaulting to the
 // embedded backends under the data directory.
 func (c Config) storeURL() string {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/wharfhq/wharf/internal/auth"
 )
 
 // TokenInfoPath describes the token a request presents, for `wharf doctor`.
@@ -15,7 +17,7 @@ const TokenInfoPath = "/wharf/v1/token-info"
 // package client would send it (Basic aws:<token> or Bearer), so the same
 // checks and words apply. A token that verifies is described even when it
 // has expired (200, "expired": true): its holder can decode those claims
-// from the token anyway. Anything else gets the data plane's 401 with the
+// from the token anyway. A revoked token, or anything else, gets the data plane's 401 with the
 // refusal reason, which never quotes the secret, and learns nothing more.
 // Optional ?domain=&domain-owner= only make the fix commands concrete.
 func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request) {
@@ -23,6 +25,16 @@ func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	c, refusal := s.tokens.Describe(r, q.Get("domain-owner"), q.Get("domain"), now)
 	w.Header().Set("Cache-Control", "no-store")
+	if refusal == nil {
+		rv, err := s.revoked.match(r.Context(), c)
+		if err != nil {
+			s.syncFailed(w, r, err)
+			return
+		}
+		if rv != nil {
+			refusal = auth.RevokedRefusal(*rv, c)
+		}
+	}
 	if refusal != nil {
 		s.log.Info("token-info refused", "reason", refusal.Code, "client", r.RemoteAddr, "user_agent", r.UserAgent())
 		w.Header().Set("WWW-Authenticate", `Basic realm="wharf"`)

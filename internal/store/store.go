@@ -167,6 +167,7 @@ type AccessKey struct {
 	Secret      string
 	Principal   string // ARN, e.g. arn:aws:iam::123456789012:user/ci
 	CreatedAt   time.Time
+	Inactive    bool // an inactive key signs nothing (IAM's Status Inactive)
 }
 
 // Page asks for one page of a listing. After is the cursor returned with the
@@ -315,6 +316,21 @@ type Store interface {
 	GetAccessKey(ctx context.Context, accessKeyID string) (AccessKey, error)
 	ListAccessKeys(ctx context.Context) ([]AccessKey, error) // ordered by AccessKeyID
 	DeleteAccessKey(ctx context.Context, accessKeyID string) error
+	SetAccessKeyInactive(ctx context.Context, accessKeyID string, inactive bool) error // ErrNotFound
+
+	// Changes returns the number of the latest recorded change and the
+	// changes numbered after `after`, in order, at most limit of them, as of
+	// one instant (see Change). Each of the writes listed under Change's
+	// kinds records exactly one change in its transaction when it succeeds;
+	// a write that fails records none.
+	Changes(ctx context.Context, after uint64, limit int) (latest uint64, changes []Change, err error)
+
+	// Token revocations. CreateRevocation records one (and a
+	// ChangeRevocation); ListRevocations returns those whose Before is
+	// after since (older ones only revoke tokens that have expired),
+	// ordered by Before.
+	CreateRevocation(ctx context.Context, r Revocation) error
+	ListRevocations(ctx context.Context, since time.Time) ([]Revocation, error)
 
 	// BlobReferenced reports whether any asset of the domain references the
 	// blob, as its content or in an attribute (a sidecar's digest).

@@ -248,3 +248,102 @@ func tokenKeyID(t *testing.T, tok string) string {
 	}
 	return p.Kid
 }
+
+// replicaEnv points replicas at a new PostgreSQL server of the test's own
+// and one new bucket of a real S3 server (versitygw).
+func replicaEnv(t *testing.T) map[string]string {
+	t.Helper()
+	s3srv, bucket := s3test.Bucket(t)
+	env := map[string]string{"WHARF_STORE": pgtest.NewServer(t).NewDatabase(t), "WHARF_BLOB": s3srv.URL(bucket)}
+	for _, kv := range s3srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
+// startReplicaPair starts two replicas on one real PostgreSQL and one real
+// S3 server (versitygw), with a domain and repository, and returns client
+// environments pointed at each.
+func startReplicaPair(t *testing.T, domain, repo string) (a, b *server, ca, cb *clientEnv) {
+	t.Helper()
+	env := replicaEnv(t)
+	a = startServer(t, serverConfig{Env: env})
+	b = startServer(t, serverConfig{Env: env})
+	ca, cb = newClientEnv(t, a), newClientEnv(t, b)
+	ca.createDomainAndRepo(domain, repo)
+	return a, b, ca, cb
+}
+
+// Issue 11, item 10: a write acknowledged by one replica is seen by the
+// next request any replica receives. 200 rounds of publishing through A
+// and reading the project page through B (which has the page cached from
+// the round before), then twine through A and pip through B, as a CI job
+// behind a load balancer does.
+func TestReplicasReadTheirWrites(t *testing.T) {
+	const domain, repo = "ryw", "repo"
+	a, b, ca, cb := startReplicaPair(t, domain, repo)
+	tok := ca.token(domain)
+	auth := basic("aws", tok)
+	const rounds = 200
+	misses := 0
+	for i := range rounds {
+		version := fmt.Sprintf("1.%d", i)
+		mustStatus(t, upload(t, a.Endpoint(domain, repo), makeWheel(t, "ryw-pkg", version, ""), auth), 200)
+		page := fetch(t, "GET", b.Endpoint(domain, repo)+"simple/ryw-pkg/", nil, auth, acceptJSON)
+		mustStatus(t, page, 200)
+		if !strings.Contains(string(page.Body), `"`+version+`"`) {
+			misses++
+		}
+	}
+	if misses > 0 {
+		t.Fatalf("%d of %d versions published through replica A were missing from replica B's project page right after", misses, rounds)
+	}
+
+	// twine through A, then pip through B at once.
+	venv := filepath.Join(cb.Work, "venv")
+	cb.must(nil, need(t, "python3"), "-m", "venv", venv)
+	indexURL := strings.Replace(b.Endpoint(domain, repo), "http://", "http://aws:"+tok+"@", 1) + "simple/"
+	for i := range 3 {
+		version := fmt.Sprintf("2.%d", i)
+		whl := makeWheel(t, "ryw-pkg", version, "")
+		writeDist(t, ca, whl)
+		ca.must([]string{"TWINE_REPOSITORY_URL=" + a.Endpoint(domain, repo), "TWINE_USERNAME=aws", "TWINE_PASSWORD=" + tok},
+			need(t, "twine"), "upload", "--disable-progress-bar", whl.Filename)
+		dl := filepath.Join(cb.Work, "dl", version)
+		cb.must(nil, filepath.Join(venv, "bin", "pip"), "download", "--no-deps", "--no-cache-dir", "-d", dl, "--index-url", indexURL, "ryw-pkg=="+version)
+	}
+}
+
+// Issue 11, item 7 across replicas: a token minted on A and revoked on A
+// is refused by B on the next request, although B has already verified it
+// and remembered the reads it allowed.
+func TestReplicasRevokeTokens(t *testing.T) {
+	const domain, repo = "rvk", "repo"
+	a, b, ca, _ := startReplicaPair(t, domain, repo)
+	mustStatus(t, upload(t, a.Endpoint(domain, repo), makeWheel(t, "rvk-pkg", "1.0", ""), basic("aws", ca.token(domain))), 200)
+	page := b.Endpoint(domain, repo) + "simple/rvk-pkg/"
+	adminOnA := []string{"WHARF_ENDPOINT_URL=" + a.URL}
+
+	// Revoked by access key id.
+	k1 := ca.adminCreateKey("ci", "publish")
+	t1 := ca.tokenAs(k1, domain)
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", t1)), 200)
+	if r := ca.run(adminOnA, wharfBin, "admin", "revoke-tokens", "--access-key-id", k1.AccessKey.AccessKeyId); r.Code != 0 {
+		t.Fatalf("revoke-tokens on A:\n%s", r)
+	}
+	if r := fetch(t, "GET", page, nil, basic("aws", t1)); r.Status != 401 || !strings.Contains(string(r.Body), "revoked") {
+		t.Fatalf("B's next request with the token revoked on A:\n%s", r)
+	}
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", ca.tokenAs(k1, domain))), 200) // minted after: fine
+
+	// Revoked by deleting the key.
+	k2 := ca.adminCreateKey("deploy", "publish")
+	t2 := ca.tokenAs(k2, domain)
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", t2)), 200)
+	if r := ca.run(adminOnA, wharfBin, "admin", "delete-access-key", "--access-key-id", k2.AccessKey.AccessKeyId); r.Code != 0 {
+		t.Fatalf("delete-access-key on A:\n%s", r)
+	}
+	mustStatus(t, fetch(t, "GET", page, nil, basic("aws", t2)), 401)
+	mustStatus(t, upload(t, b.Endpoint(domain, repo), makeWheel(t, "rvk-pkg", "2.0", ""), basic("aws", t2)), 401)
+}

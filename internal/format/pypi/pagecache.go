@@ -197,12 +197,12 @@ func newPageCache(limit int) *pageCache {
 }
 
 // get returns the page cached under k if it was rendered at generation gen
-// (and, when maxAge > 0, not longer ago than that).
-func (c *pageCache) get(k pageKey, gen uint64, maxAge time.Duration) *renderedPage {
+// (and, for a volatile page, has not expired).
+func (c *pageCache) get(k pageKey, gen uint64) *renderedPage {
 	c.mu.RLock()
 	p := c.pages[k]
 	c.mu.RUnlock()
-	if p == nil || p.gen != gen || (maxAge > 0 && time.Since(p.born) > maxAge) ||
+	if p == nil || p.gen != gen ||
 		(!p.expires.IsZero() && !time.Now().Before(p.expires)) {
 		return nil
 	}

@@ -162,13 +162,13 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request, ref regist
 	key := pageKey{ref.Owner, ref.Domain, ref.Repository, project, mt}
 	// The generation is taken before the view is read (see pagecache.go).
 	gen := h.reg.ViewGeneration(ref, "pypi", "", project)
-	if p := h.pages.get(key, gen, h.reg.ViewCacheMaxAge()); p != nil {
+	if p := h.pages.get(key, gen); p != nil {
 		p.serve(w, r)
 		return
 	}
 	// Requests that miss together wait for one render: on a busy page
-	// whose cached copy just expired (a shared store's max age, an
-	// upstream's TTL) every request in flight would otherwise render it.
+	// whose cached copy was just invalidated (a publish, an upstream's
+	// TTL) every request in flight would otherwise render it.
 	flight := strings.Join([]string{ref.Owner, ref.Domain, ref.Repository, project, mt, strconv.FormatUint(gen, 10)}, "\x00")
 	v, err, _ := h.renders.Do(flight, func() (any, error) {
 		// Not the first requester's context: the others still need it.

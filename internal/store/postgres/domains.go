@@ -29,9 +29,11 @@ func (s *Store) PutSettingIfAbsent(ctx context.Context, name, value string) (str
 }
 
 func (s *Store) CreateDomain(ctx context.Context, d store.Domain) error {
-	tag, err := s.db.Exec(ctx, `INSERT INTO domains (owner, name, encryption_key, created_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, d.Owner, d.Name, d.EncryptionKey, timeVal(d.CreatedAt))
-	return affected(tag, err, "domain "+d.Owner+"/"+d.Name, store.ErrExists)
+	return s.change(ctx, domainChange(d.Owner, d.Name), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO domains (owner, name, encryption_key, created_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, d.Owner, d.Name, d.EncryptionKey, timeVal(d.CreatedAt))
+		return affected(tag, err, "domain "+d.Owner+"/"+d.Name, store.ErrExists)
+	})
 }
 
 const domainCols = `owner, name, encryption_key, created_at`
@@ -62,11 +64,14 @@ func (s *Store) ListDomains(ctx context.Context, page store.Page) ([]store.Domai
 // that a concurrent CreateRepository could slip past, refuses a domain
 // that still has repositories.
 func (s *Store) DeleteDomain(ctx context.Context, owner, name string) error {
-	tag, err := s.db.Exec(ctx, `DELETE FROM domains WHERE owner = $1 AND name = $2`, owner, name)
+	err := s.change(ctx, domainChange(owner, name), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM domains WHERE owner = $1 AND name = $2`, owner, name)
+		return affected(tag, err, "domain "+owner+"/"+name, store.ErrNotFound)
+	})
 	if state := sqlState(err); state == "23503" || state == "23001" { // foreign_key_violation, restrict_violation
 		return fmt.Errorf("domain %s/%s has repositories: %w", owner, name, store.ErrNotEmpty)
 	}
-	return affected(tag, err, "domain "+owner+"/"+name, store.ErrNotFound)
+	return err
 }
 
 func domainID(ctx context.Context, q querier, owner, name string) (int64, error) {
@@ -96,7 +101,7 @@ func (s *Store) DomainAssetStats(ctx context.Context, owner, domain string) (cou
 
 func (s *Store) CreateRepository(ctx context.Context, r store.Repository) error {
 	what := repoName(r.DomainOwner, r.DomainName, r.Name)
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, domainChange(r.DomainOwner, r.DomainName), func(tx pgx.Tx) error {
 		did, err := domainID(ctx, tx, r.DomainOwner, r.DomainName)
 		if err != nil {
 			return err
@@ -138,10 +143,12 @@ func (s *Store) GetRepository(ctx context.Context, owner, domain, name string) (
 }
 
 func (s *Store) UpdateRepository(ctx context.Context, r store.Repository) error {
-	tag, err := s.db.Exec(ctx, `UPDATE repositories SET description = $1, upstreams = $2, external_connections = $3
-		WHERE name = $4 AND domain_id = (SELECT id FROM domains WHERE owner = $5 AND name = $6)`,
-		r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
-	return affected(tag, err, repoName(r.DomainOwner, r.DomainName, r.Name), store.ErrNotFound)
+	return s.change(ctx, domainChange(r.DomainOwner, r.DomainName), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE repositories SET description = $1, upstreams = $2, external_connections = $3
+			WHERE name = $4 AND domain_id = (SELECT id FROM domains WHERE owner = $5 AND name = $6)`,
+			r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
+		return affected(tag, err, repoName(r.DomainOwner, r.DomainName, r.Name), store.ErrNotFound)
+	})
 }
 
 func (s *Store) ListRepositories(ctx context.Context, owner, domain, prefix string, page store.Page) ([]store.Repository, string, error) {
@@ -162,7 +169,7 @@ func (s *Store) ListRepositories(ctx context.Context, owner, domain, prefix stri
 
 func (s *Store) DeleteRepository(ctx context.Context, owner, domain, name string) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, domainChange(owner, domain), func(tx pgx.Tx) error {
 		what := repoName(owner, domain, name)
 		if err := lockDomain(ctx, tx, owner, domain, what); err != nil {
 			return err

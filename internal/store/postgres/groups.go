@@ -34,7 +34,7 @@ func scanGroup(owner, domain string) func(scanner) (store.PackageGroup, error) {
 
 func (s *Store) CreatePackageGroup(ctx context.Context, g store.PackageGroup) error {
 	what := groupName(g.DomainOwner, g.DomainName, g.Pattern)
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, domainChange(g.DomainOwner, g.DomainName), func(tx pgx.Tx) error {
 		did, err := domainID(ctx, tx, g.DomainOwner, g.DomainName)
 		if err != nil {
 			return err
@@ -59,15 +59,19 @@ func (s *Store) GetPackageGroup(ctx context.Context, owner, domain, pattern stri
 }
 
 func (s *Store) UpdatePackageGroup(ctx context.Context, g store.PackageGroup) error {
-	tag, err := s.db.Exec(ctx, `UPDATE package_groups SET description = $4, contact_info = $5, restrictions = $6
-		WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = $3)`,
-		g.DomainOwner, g.DomainName, g.Pattern, g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions))
-	return affected(tag, err, groupName(g.DomainOwner, g.DomainName, g.Pattern), store.ErrNotFound)
+	return s.change(ctx, domainChange(g.DomainOwner, g.DomainName), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE package_groups SET description = $4, contact_info = $5, restrictions = $6
+			WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = $3)`,
+			g.DomainOwner, g.DomainName, g.Pattern, g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions))
+		return affected(tag, err, groupName(g.DomainOwner, g.DomainName, g.Pattern), store.ErrNotFound)
+	})
 }
 
 func (s *Store) DeletePackageGroup(ctx context.Context, owner, domain, pattern string) error {
-	tag, err := s.db.Exec(ctx, `DELETE FROM package_groups WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = $3)`, owner, domain, pattern)
-	return affected(tag, err, groupName(owner, domain, pattern), store.ErrNotFound)
+	return s.change(ctx, domainChange(owner, domain), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM package_groups WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = $3)`, owner, domain, pattern)
+		return affected(tag, err, groupName(owner, domain, pattern), store.ErrNotFound)
+	})
 }
 
 func (s *Store) ListPackageGroups(ctx context.Context, owner, domain string, page store.Page) ([]store.PackageGroup, string, error) {

@@ -45,9 +45,14 @@ func lockDomain(ctx context.Context, tx pgx.Tx, owner, domain, what string) erro
 // SetVersionStatus is one compare-and-set UPDATE; only when it changes
 // nothing does a second read tell a missing version from a stale revision.
 func (s *Store) SetVersionStatus(ctx context.Context, k store.VersionKey, status, revision, ifRevision string, updatedAt time.Time) (store.PackageVersion, error) {
-	v, err := scanVer(k.PackageKey)(s.db.QueryRow(ctx, `UPDATE package_versions v SET status = $8, revision = $9, updated_at = $10
-		WHERE v.id = (`+qVersionID+`) AND ($11::text = '' OR v.revision = $11) RETURNING `+verCols,
-		pkgArgs(k.PackageKey, k.Version, status, revision, timeVal(updatedAt), ifRevision)...))
+	var v store.PackageVersion
+	err := s.change(ctx, packageChange(k.PackageKey), func(tx pgx.Tx) error {
+		var err error
+		v, err = scanVer(k.PackageKey)(tx.QueryRow(ctx, `UPDATE package_versions v SET status = $8, revision = $9, updated_at = $10
+			WHERE v.id = (`+qVersionID+`) AND ($11::text = '' OR v.revision = $11) RETURNING `+verCols,
+			pkgArgs(k.PackageKey, k.Version, status, revision, timeVal(updatedAt), ifRevision)...))
+		return err
+	})
 	if !errors.Is(err, pgx.ErrNoRows) || ifRevision == "" {
 		return v, notFound(err, verName(k))
 	}
@@ -70,7 +75,7 @@ func versionID(ctx context.Context, tx pgx.Tx, k store.VersionKey) (int64, error
 
 func (s *Store) DisposeVersion(ctx context.Context, k store.VersionKey, revision string, updatedAt time.Time) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, packageChange(k.PackageKey), func(tx pgx.Tx) error {
 		vid, err := versionID(ctx, tx, k)
 		if err != nil {
 			return err
@@ -90,7 +95,7 @@ func (s *Store) DisposeVersion(ctx context.Context, k store.VersionKey, revision
 
 func (s *Store) DeleteVersion(ctx context.Context, k store.VersionKey) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, packageChange(k.PackageKey), func(tx pgx.Tx) error {
 		vid, err := versionID(ctx, tx, k)
 		if err != nil {
 			return err
@@ -106,7 +111,7 @@ func (s *Store) DeleteVersion(ctx context.Context, k store.VersionKey) ([]string
 
 func (s *Store) DeletePackage(ctx context.Context, k store.PackageKey) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, packageChange(k), func(tx pgx.Tx) error {
 		if err := lockDomain(ctx, tx, k.DomainOwner, k.DomainName, pkgName(k)); err != nil {
 			return err
 		}

@@ -92,9 +92,11 @@ func packagesQuery(repoID int64, f store.PackageFilter, page store.Page) (listQu
 }
 
 func (s *Store) PutPackageOrigin(ctx context.Context, k store.PackageKey, publish, upstream string) error {
-	tag, err := s.db.Exec(ctx, `UPDATE packages SET origin_publish = $7, origin_upstream = $8
-		WHERE id = (SELECT p.id FROM packages p`+pkgWhere+`)`, pkgArgs(k, publish, upstream)...)
-	return affected(tag, err, pkgName(k), store.ErrNotFound)
+	return s.change(ctx, packageChange(k), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE packages SET origin_publish = $7, origin_upstream = $8
+			WHERE id = (SELECT p.id FROM packages p`+pkgWhere+`)`, pkgArgs(k, publish, upstream)...)
+		return affected(tag, err, pkgName(k), store.ErrNotFound)
+	})
 }
 
 const verCols = `v.version, v.display_version, v.status, v.revision, v.origin_type, v.origin_repository,
@@ -248,7 +250,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 	}
 	repo := repoName(v.DomainOwner, v.DomainName, v.Repository)
 	var existing store.Asset
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, packageChange(v.PackageKey), func(tx pgx.Tx) error {
 		// KEY SHARE on the repository and its domain up front (the foreign
 		// keys below would take them anyway, but later): a DeleteRepository,
 		// which locks the domain FOR UPDATE, then waits for this whole

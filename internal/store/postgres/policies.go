@@ -33,7 +33,7 @@ func checkRevision(ctx context.Context, tx pgx.Tx, arn, ifRevision string) (stor
 }
 
 func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
+	return s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx pgx.Tx) error {
 		if ifRevision != "" {
 			if _, err := checkRevision(ctx, tx, p.ResourceARN, ifRevision); err != nil {
 				return err
@@ -48,7 +48,7 @@ func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string
 
 func (s *Store) DeletePolicy(ctx context.Context, arn, ifRevision string) (store.Policy, error) {
 	var old store.Policy
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx pgx.Tx) error {
 		var err error
 		if old, err = checkRevision(ctx, tx, arn, ifRevision); err != nil {
 			return err
@@ -103,19 +103,19 @@ func (s *Store) SetTags(ctx context.Context, arn string, add map[string]string, 
 	})
 }
 
-const keyCols = `access_key_id, secret, principal, created_at`
+const keyCols = `access_key_id, secret, principal, created_at, inactive`
 
 func scanKey(sc scanner) (store.AccessKey, error) {
 	var k store.AccessKey
 	var created *int64
-	err := sc.Scan(&k.AccessKeyID, &k.Secret, &k.Principal, &created)
+	err := sc.Scan(&k.AccessKeyID, &k.Secret, &k.Principal, &created, &k.Inactive)
 	k.CreatedAt = timeOf(created)
 	return k, err
 }
 
 func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey) error {
-	tag, err := s.db.Exec(ctx, `INSERT INTO access_keys (`+keyCols+`) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		k.AccessKeyID, k.Secret, k.Principal, timeVal(k.CreatedAt))
+	tag, err := s.db.Exec(ctx, `INSERT INTO access_keys (`+keyCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+		k.AccessKeyID, k.Secret, k.Principal, timeVal(k.CreatedAt), k.Inactive)
 	return affected(tag, err, "access key "+k.AccessKeyID, store.ErrExists)
 }
 
@@ -134,5 +134,10 @@ func (s *Store) ListAccessKeys(ctx context.Context) ([]store.AccessKey, error) {
 
 func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
 	tag, err := s.db.Exec(ctx, `DELETE FROM access_keys WHERE access_key_id = $1`, id)
+	return affected(tag, err, "access key "+id, store.ErrNotFound)
+}
+
+func (s *Store) SetAccessKeyInactive(ctx context.Context, id string, inactive bool) error {
+	tag, err := s.db.Exec(ctx, `UPDATE access_keys SET inactive = $2 WHERE access_key_id = $1`, id, inactive)
 	return affected(tag, err, "access key "+id, store.ErrNotFound)
 }

@@ -134,4 +134,35 @@ CREATE TABLE access_keys (
 	created_at    BIGINT
 );
 `,
+	// 2: the change feed (store.Change) and token revocations.
+	`
+CREATE TABLE change_seq (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	seq BIGINT NOT NULL
+);
+INSERT INTO change_seq (id, seq) VALUES (1, 0);
+
+CREATE TABLE changes (
+	seq          BIGINT PRIMARY KEY,
+	kind         TEXT NOT NULL,
+	domain_owner TEXT NOT NULL,
+	domain_name  TEXT NOT NULL,
+	repository   TEXT NOT NULL,
+	format       TEXT NOT NULL,
+	namespace    TEXT NOT NULL,
+	name         TEXT NOT NULL
+);
+
+CREATE TABLE token_revocations (
+	id            BIGSERIAL PRIMARY KEY,
+	access_key_id TEXT NOT NULL,
+	principal     TEXT NOT NULL,
+	before_time   BIGINT NOT NULL,
+	reason        TEXT NOT NULL,
+	created_at    BIGINT
+);
+CREATE INDEX token_revocations_before ON token_revocations (before_time);
+
+ALTER TABLE access_keys ADD COLUMN inactive BOOLEAN NOT NULL DEFAULT false;
+`,
 }

@@ -30,9 +30,11 @@ func (s *Store) PutSettingIfAbsent(ctx context.Context, name, value string) (str
 }
 
 func (s *Store) CreateDomain(ctx context.Context, d store.Domain) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO domains (owner, name, encryption_key, created_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.Owner, d.Name, d.EncryptionKey, timeVal(d.CreatedAt))
-	return inserted(res, err, "domain "+d.Owner+"/"+d.Name)
+	return s.change(ctx, domainChange(d.Owner, d.Name), func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO domains (owner, name, encryption_key, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.Owner, d.Name, d.EncryptionKey, timeVal(d.CreatedAt))
+		return inserted(res, err, "domain "+d.Owner+"/"+d.Name)
+	})
 }
 
 // inserted turns an INSERT ... ON CONFLICT DO NOTHING that inserted nothing
@@ -81,7 +83,7 @@ func (s *Store) ListDomains(ctx context.Context, page store.Page) ([]store.Domai
 }
 
 func (s *Store) DeleteDomain(ctx context.Context, owner, name string) error {
-	return s.write(ctx, func(tx *writeTx) error {
+	return s.change(ctx, domainChange(owner, name), func(tx *writeTx) error {
 		var id int64
 		var repos bool
 		err := tx.QueryRowContext(ctx, `SELECT id, EXISTS (SELECT 1 FROM repositories WHERE domain_id = domains.id)
@@ -129,7 +131,7 @@ func (s *Store) DomainAssetStats(ctx context.Context, owner, domain string) (cou
 }
 
 func (s *Store) CreateRepository(ctx context.Context, r store.Repository) error {
-	return s.write(ctx, func(tx *writeTx) error {
+	return s.change(ctx, domainChange(r.DomainOwner, r.DomainName), func(tx *writeTx) error {
 		did, err := domainID(ctx, tx, r.DomainOwner, r.DomainName)
 		if err != nil {
 			return err
@@ -170,10 +172,12 @@ func (s *Store) GetRepository(ctx context.Context, owner, domain, name string) (
 }
 
 func (s *Store) UpdateRepository(ctx context.Context, r store.Repository) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE repositories SET description = ?, upstreams = ?, external_connections = ?
-		WHERE name = ? AND domain_id = (SELECT id FROM domains WHERE owner = ? AND name = ?)`,
-		r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
-	return affected(res, err, repoName(r.DomainOwner, r.DomainName, r.Name), store.ErrNotFound)
+	return s.change(ctx, domainChange(r.DomainOwner, r.DomainName), func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE repositories SET description = ?, upstreams = ?, external_connections = ?
+			WHERE name = ? AND domain_id = (SELECT id FROM domains WHERE owner = ? AND name = ?)`,
+			r.Description, store.JSONText(r.Upstreams), store.JSONText(r.ExternalConnections), r.Name, r.DomainOwner, r.DomainName)
+		return affected(res, err, repoName(r.DomainOwner, r.DomainName, r.Name), store.ErrNotFound)
+	})
 }
 
 func (s *Store) ListRepositories(ctx context.Context, owner, domain, prefix string, page store.Page) ([]store.Repository, string, error) {
@@ -194,7 +198,7 @@ func (s *Store) ListRepositories(ctx context.Context, owner, domain, prefix stri
 
 func (s *Store) DeleteRepository(ctx context.Context, owner, domain, name string) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, domainChange(owner, domain), func(tx *writeTx) error {
 		rid, err := repoID(ctx, tx, owner, domain, name)
 		if err != nil {
 			return err

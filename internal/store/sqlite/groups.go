@@ -32,7 +32,7 @@ func scanGroup(owner, domain string) func(scanner) (store.PackageGroup, error) {
 }
 
 func (s *Store) CreatePackageGroup(ctx context.Context, g store.PackageGroup) error {
-	return s.write(ctx, func(tx *writeTx) error {
+	return s.change(ctx, domainChange(g.DomainOwner, g.DomainName), func(tx *writeTx) error {
 		did, err := domainID(ctx, tx, g.DomainOwner, g.DomainName)
 		if err != nil {
 			return err
@@ -52,15 +52,19 @@ func (s *Store) GetPackageGroup(ctx context.Context, owner, domain, pattern stri
 }
 
 func (s *Store) UpdatePackageGroup(ctx context.Context, g store.PackageGroup) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE package_groups SET description = ?, contact_info = ?, restrictions = ?
-		WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = ?)`,
-		g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions), g.DomainOwner, g.DomainName, g.Pattern)
-	return affected(res, err, groupName(g.DomainOwner, g.DomainName, g.Pattern), store.ErrNotFound)
+	return s.change(ctx, domainChange(g.DomainOwner, g.DomainName), func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE package_groups SET description = ?, contact_info = ?, restrictions = ?
+			WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = ?)`,
+			g.Description, g.ContactInfo, store.RestrictionsText(g.Restrictions), g.DomainOwner, g.DomainName, g.Pattern)
+		return affected(res, err, groupName(g.DomainOwner, g.DomainName, g.Pattern), store.ErrNotFound)
+	})
 }
 
 func (s *Store) DeletePackageGroup(ctx context.Context, owner, domain, pattern string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM package_groups WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = ?)`, owner, domain, pattern)
-	return affected(res, err, groupName(owner, domain, pattern), store.ErrNotFound)
+	return s.change(ctx, domainChange(owner, domain), func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM package_groups WHERE id = (SELECT g.id`+groupWhere+` AND g.pattern = ?)`, owner, domain, pattern)
+		return affected(res, err, groupName(owner, domain, pattern), store.ErrNotFound)
+	})
 }
 
 func (s *Store) ListPackageGroups(ctx context.Context, owner, domain string, page store.Page) ([]store.PackageGroup, string, error) {

@@ -30,7 +30,7 @@ func orphansOf(ctx context.Context, tx *writeTx, assetIDs string, args ...any) (
 
 func (s *Store) SetVersionStatus(ctx context.Context, k store.VersionKey, status, revision, ifRevision string, updatedAt time.Time) (store.PackageVersion, error) {
 	var v store.PackageVersion
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, packageChange(k.PackageKey), func(tx *writeTx) error {
 		cur, err := scanVer(k.PackageKey)(tx.QueryRowContext(ctx, qGetVersion, pkgArgs(k.PackageKey, k.Version)...))
 		if err != nil {
 			return notFound(err, verName(k))
@@ -49,7 +49,7 @@ func (s *Store) SetVersionStatus(ctx context.Context, k store.VersionKey, status
 
 func (s *Store) DisposeVersion(ctx context.Context, k store.VersionKey, revision string, updatedAt time.Time) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, packageChange(k.PackageKey), func(tx *writeTx) error {
 		var vid int64
 		if err := tx.QueryRowContext(ctx, qVersionID, pkgArgs(k.PackageKey, k.Version)...).Scan(&vid); err != nil {
 			return notFound(err, verName(k))
@@ -70,7 +70,7 @@ func (s *Store) DisposeVersion(ctx context.Context, k store.VersionKey, revision
 
 func (s *Store) DeleteVersion(ctx context.Context, k store.VersionKey) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, packageChange(k.PackageKey), func(tx *writeTx) error {
 		var vid int64
 		if err := tx.QueryRowContext(ctx, qVersionID, pkgArgs(k.PackageKey, k.Version)...).Scan(&vid); err != nil {
 			return notFound(err, verName(k))
@@ -87,7 +87,7 @@ func (s *Store) DeleteVersion(ctx context.Context, k store.VersionKey) ([]string
 
 func (s *Store) DeletePackage(ctx context.Context, k store.PackageKey) ([]string, error) {
 	var orphans []string
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, packageChange(k), func(tx *writeTx) error {
 		pid, err := pkgID(ctx, tx, k)
 		if err != nil {
 			return err

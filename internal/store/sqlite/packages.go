@@ -96,9 +96,11 @@ func packagesQuery(repoID int64, f store.PackageFilter, page store.Page) (listQu
 }
 
 func (s *Store) PutPackageOrigin(ctx context.Context, k store.PackageKey, publish, upstream string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE packages SET origin_publish = ?, origin_upstream = ?
-		WHERE id = (SELECT p.id FROM packages p`+pkgWhere+`)`, append([]any{publish, upstream}, pkgArgs(k)...)...)
-	return affected(res, err, pkgName(k), store.ErrNotFound)
+	return s.change(ctx, packageChange(k), func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE packages SET origin_publish = ?, origin_upstream = ?
+			WHERE id = (SELECT p.id FROM packages p`+pkgWhere+`)`, append([]any{publish, upstream}, pkgArgs(k)...)...)
+		return affected(res, err, pkgName(k), store.ErrNotFound)
+	})
 }
 
 const verCols = `v.version, v.display_version, v.status, v.revision, v.origin_type, v.origin_repository,
@@ -232,7 +234,7 @@ func (s *Store) AddAsset(ctx context.Context, pkg store.Package, v store.Package
 		return store.Asset{}, fmt.Errorf("sqlite: AddAsset: package %+v, version %+v and asset %+v keys differ", pkg.PackageKey, v.VersionKey, a.VersionKey)
 	}
 	var existing store.Asset
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, packageChange(v.PackageKey), func(tx *writeTx) error {
 		var rid, did int64
 		err := tx.QueryRowContext(ctx, `SELECT r.id, r.domain_id FROM repositories r JOIN domains d ON d.id = r.domain_id
 			WHERE d.owner = ? AND d.name = ? AND r.name = ?`, v.DomainOwner, v.DomainName, v.Repository).Scan(&rid, &did)

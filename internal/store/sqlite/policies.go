@@ -28,7 +28,7 @@ func checkRevision(ctx context.Context, tx *writeTx, arn, ifRevision string) (st
 }
 
 func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string) error {
-	return s.write(ctx, func(tx *writeTx) error {
+	return s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx *writeTx) error {
 		if ifRevision != "" {
 			if _, err := checkRevision(ctx, tx, p.ResourceARN, ifRevision); err != nil {
 				return err
@@ -43,7 +43,7 @@ func (s *Store) PutPolicy(ctx context.Context, p store.Policy, ifRevision string
 
 func (s *Store) DeletePolicy(ctx context.Context, arn, ifRevision string) (store.Policy, error) {
 	var old store.Policy
-	err := s.write(ctx, func(tx *writeTx) error {
+	err := s.change(ctx, store.Change{Kind: store.ChangePolicy}, func(tx *writeTx) error {
 		var err error
 		if old, err = checkRevision(ctx, tx, arn, ifRevision); err != nil {
 			return err
@@ -90,19 +90,19 @@ func (s *Store) SetTags(ctx context.Context, arn string, add map[string]string, 
 	})
 }
 
-const keyCols = `access_key_id, secret, principal, created_at`
+const keyCols = `access_key_id, secret, principal, created_at, inactive`
 
 func scanKey(sc scanner) (store.AccessKey, error) {
 	var k store.AccessKey
 	var created sql.NullInt64
-	err := sc.Scan(&k.AccessKeyID, &k.Secret, &k.Principal, &created)
+	err := sc.Scan(&k.AccessKeyID, &k.Secret, &k.Principal, &created, &k.Inactive)
 	k.CreatedAt = timeOf(created)
 	return k, err
 }
 
 func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (`+keyCols+`) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		k.AccessKeyID, k.Secret, k.Principal, timeVal(k.CreatedAt))
+	res, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		k.AccessKeyID, k.Secret, k.Principal, timeVal(k.CreatedAt), k.Inactive)
 	return inserted(res, err, "access key "+k.AccessKeyID)
 }
 
@@ -121,5 +121,10 @@ func (s *Store) ListAccessKeys(ctx context.Context) ([]store.AccessKey, error) {
 
 func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM access_keys WHERE access_key_id = ?`, id)
+	return affected(res, err, "access key "+id, store.ErrNotFound)
+}
+
+func (s *Store) SetAccessKeyInactive(ctx context.Context, id string, inactive bool) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE access_keys SET inactive = ? WHERE access_key_id = ?`, inactive, id)
 	return affected(res, err, "access key "+id, store.ErrNotFound)
 }

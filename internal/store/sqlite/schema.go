@@ -127,4 +127,35 @@ CREATE TABLE access_keys (
 	created_at    INTEGER
 ) STRICT;
 `,
+	// 4: the change feed (store.Change) and token revocations.
+	`
+CREATE TABLE change_seq (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO change_seq (id, seq) VALUES (1, 0);
+
+CREATE TABLE changes (
+	seq          INTEGER PRIMARY KEY,
+	kind         TEXT NOT NULL,
+	domain_owner TEXT NOT NULL,
+	domain_name  TEXT NOT NULL,
+	repository   TEXT NOT NULL,
+	format       TEXT NOT NULL,
+	namespace    TEXT NOT NULL,
+	name         TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE token_revocations (
+	id            INTEGER PRIMARY KEY,
+	access_key_id TEXT NOT NULL,
+	principal     TEXT NOT NULL,
+	before_time   INTEGER NOT NULL,
+	reason        TEXT NOT NULL,
+	created_at    INTEGER
+) STRICT;
+CREATE INDEX token_revocations_before ON token_revocations (before_time);
+
+ALTER TABLE access_keys ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0 CHECK (inactive IN (0, 1));
+`,
 }

@@ -187,6 +187,19 @@ func testPoliciesTagsKeys(t *testing.T, s store.Store) {
 	if len(keys) != 2 || keys[0].AccessKeyID != "AKIAA" || keys[1].AccessKeyID != "AKIAB" {
 		t.Errorf("ListAccessKeys = %+v", keys)
 	}
+	// Deactivated and reactivated (IAM's update-access-key).
+	must(t, s.SetAccessKeyInactive(ctx, "AKIAB", true))
+	gotKey, err = s.GetAccessKey(ctx, "AKIAB")
+	must(t, err)
+	k.Inactive = true
+	same(t, "GetAccessKey after deactivation", gotKey, k)
+	must(t, s.SetAccessKeyInactive(ctx, "AKIAB", false))
+	gotKey, err = s.GetAccessKey(ctx, "AKIAB")
+	must(t, err)
+	if gotKey.Inactive {
+		t.Error("reactivated key still inactive")
+	}
+	wantErr(t, "SetAccessKeyInactive of a missing key", s.SetAccessKeyInactive(ctx, "AKIAZ", true), store.ErrNotFound)
 	must(t, s.DeleteAccessKey(ctx, "AKIAB"))
 	wantErr(t, "DeleteAccessKey twice", s.DeleteAccessKey(ctx, "AKIAB"), store.ErrNotFound)
 	_, err = s.GetAccessKey(ctx, "AKIAB")

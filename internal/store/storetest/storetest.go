@@ -45,6 +45,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PoliciesTagsKeys", testPoliciesTagsKeys},
 		{"Lock", testLock},
 		{"BlobReferenced", testBlobReferenced},
+		{"Changes", testChanges},
+		{"ChangesConcurrent", testChangesConcurrent},
+		{"Revocations", testRevocations},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
