@@ -32,6 +32,12 @@ import (
 // verifier) and returns the Go SDK's CodeArtifact client for it, signing in
 // region, which need not be the server's.
 func sdkAPI(t *testing.T, region string) *codeartifact.Client {
+	c, _ := sdkAPIWithRaw(t, region)
+	return c
+}
+
+// sdkAPIWithRaw also returns a raw client of the same server.
+func sdkAPIWithRaw(t *testing.T, region string) (*codeartifact.Client, *client) {
 	t.Helper()
 	st, bl, _ := embedded.Storage(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -56,7 +62,7 @@ func sdkAPI(t *testing.T, region string) *codeartifact.Client {
 		BaseEndpoint: aws.String(srv.URL), Region: region,
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		RetryMaxAttempts: 1,
-	})
+	}), &client{t: t, url: srv.URL}
 }
 
 func hexSum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
