@@ -34,6 +34,7 @@ type fileConfig struct {
 	ExternalConnections map[string]string `toml:"external_connections"`
 	UpstreamTTL         string            `toml:"upstream_ttl"`
 	UpstreamTimeout     string            `toml:"upstream_timeout"`
+	BodyIdleTimeout     string            `toml:"body_idle_timeout"`
 }
 
 func loadFileConfig(path string) (fileConfig, error) {
@@ -132,7 +133,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	var connections, ttl, timeout string
+	var connections, ttl, timeout, bodyIdle string
 	fs.String("config", cfgFile, "TOML configuration file; flags and WHARF_* variables override it (WHARF_CONFIG)")
 	fs.StringVar(&cfg.Listen, "listen", setting("WHARF_LISTEN", fc.Listen, server.DefaultListen), "address to listen on (WHARF_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", setting("WHARF_DATA_DIR", fc.DataDir, server.DefaultDataDir()), "where metadata and files live (WHARF_DATA_DIR)")
@@ -145,6 +146,7 @@ func serve(args []string, stderr io.Writer) int {
 		"where external connections fetch from, NAME=URL,... e.g. public:pypi=http://mirror/simple/ (WHARF_EXTERNAL_CONNECTIONS; default: the public registries)")
 	fs.StringVar(&ttl, "upstream-ttl", setting("WHARF_UPSTREAM_TTL", fc.UpstreamTTL, upstream.DefaultConfig.TTL.String()), "how long an upstream index page is used before asking again (WHARF_UPSTREAM_TTL)")
 	fs.StringVar(&timeout, "upstream-timeout", setting("WHARF_UPSTREAM_TIMEOUT", fc.UpstreamTimeout, upstream.DefaultConfig.Timeout.String()), "how long to wait for an upstream to answer (WHARF_UPSTREAM_TIMEOUT)")
+	fs.StringVar(&bodyIdle, "body-idle-timeout", setting("WHARF_BODY_IDLE_TIMEOUT", fc.BodyIdleTimeout, server.DefaultBodyIdleTimeout.String()), "cut a request body (upload) that sends nothing for this long (WHARF_BODY_IDLE_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -158,6 +160,9 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	if cfg.UpstreamTTL, err = positiveDuration("--upstream-ttl", ttl); err == nil {
 		cfg.UpstreamTimeout, err = positiveDuration("--upstream-timeout", timeout)
+	}
+	if err == nil {
+		cfg.BodyIdleTimeout, err = positiveDuration("--body-idle-timeout", bodyIdle)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "wharf serve:", err)

@@ -27,6 +27,9 @@ type Config struct {
 	ExternalConnections map[string]string
 	UpstreamTTL         time.Duration // --upstream-ttl, WHARF_UPSTREAM_TTL
 	UpstreamTimeout     time.Duration // --upstream-timeout, WHARF_UPSTREAM_TIMEOUT
+	// BodyIdleTimeout cuts a request body that sends nothing for this
+	// long (--body-idle-timeout, WHARF_BODY_IDLE_TIMEOUT; 0: DefaultBodyIdleTimeout).
+	BodyIdleTimeout time.Duration
 }
 
 // DefaultListen is where wharf listens unless told otherwise.
