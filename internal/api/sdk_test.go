@@ -21,10 +21,12 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/wharfhq/wharf/internal/auth"
+	"github.com/wharfhq/wharf/internal/blob"
 	"github.com/wharfhq/wharf/internal/format/generic"
 	"github.com/wharfhq/wharf/internal/format/pypi"
 	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/sigv4"
+	"github.com/wharfhq/wharf/internal/store"
 	"github.com/wharfhq/wharf/internal/testenv/embedded"
 )
 
@@ -40,6 +42,13 @@ func sdkAPI(t *testing.T, region string) *codeartifact.Client {
 func sdkAPIWithRaw(t *testing.T, region string) (*codeartifact.Client, *client) {
 	t.Helper()
 	st, bl, _ := embedded.Storage(t)
+	return serveOver(t, st, bl, "us-east-1", region)
+}
+
+// serveOver serves the control plane over the given storage, labelled
+// serverRegion (WHARF_REGION), for clients signing in clientRegion.
+func serveOver(t *testing.T, st store.Store, bl blob.Store, serverRegion, clientRegion string) (*codeartifact.Client, *client) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := registry.New(st, bl, log, pypi.Format{}, generic.Format{})
 	kid, key, _ := auth.GenerateKey()
@@ -48,7 +57,7 @@ func sdkAPIWithRaw(t *testing.T, region string) (*codeartifact.Client, *client) 
 		t.Fatal(err)
 	}
 	a, err := New(reg, Config{
-		AccountID: account, Region: "us-east-1", PublicURL: "http://wharf.example:8080/", Tokens: ring, Log: log,
+		AccountID: account, Region: serverRegion, PublicURL: "http://wharf.example:8080/", Tokens: ring, Log: log,
 		Verifier: &sigv4.Verifier{Service: "codeartifact", Lookup: func(id string) (sigv4.Credentials, bool) {
 			return sigv4.Credentials{AccessKeyID: keyID, Secret: secret, Principal: "arn:aws:iam::" + account + ":root"}, id == keyID
 		}},
@@ -59,7 +68,7 @@ func sdkAPIWithRaw(t *testing.T, region string) (*codeartifact.Client, *client) 
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	return codeartifact.New(codeartifact.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: region,
+		BaseEndpoint: aws.String(srv.URL), Region: clientRegion,
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		RetryMaxAttempts: 1,
 	}), &client{t: t, url: srv.URL}
