@@ -84,7 +84,7 @@ func toAPIError(err error) *apiError {
 // assetSHA256 (x-amz-content-sha256) it states.
 func assetHashMismatch(bm *sigv4.BodyMismatchError) *apiError {
 	return &apiError{Code: "ValidationException", Status: http.StatusBadRequest, Reason: "FIELD_VALIDATION_FAILED",
-		Message: fmt.Sprintf("the asset content does not match assetSHA256: the request states %s (x-amz-content-sha256), the content received hashes to %s. Nothing was stored; compute the hash of the file you send (sha256sum FILE) and retry", bm.Stated, bm.Actual)}
+		Message: fmt.Sprintf("the asset content does not match assetSHA256: the request states %s (sent as x-amz-content-sha256), but the SHA-256 of the content received is %s. Nothing was stored; compute the hash of the file you send (sha256sum FILE) and retry", bm.Stated, bm.Actual)}
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) {
