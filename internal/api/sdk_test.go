@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -159,5 +161,43 @@ func TestUnsignedPayloadRefusedOnJSONOperations(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidSignatureException" || !strings.Contains(ae.ErrorMessage(), "UNSIGNED-PAYLOAD") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestNonASCIIAssetName: X-AssetName reaches the SDK intact, as an RFC 2047
+// encoded-word when the name is not ASCII (raw UTF-8 arrives garbled in
+// botocore and the JavaScript SDK).
+func TestNonASCIIAssetName(t *testing.T) {
+	c := sdkAPI(t, "us-east-1")
+	setupRepo(t, c)
+	ctx := context.Background()
+	for i, name := range []string{"plain-name.bin", "données-été.bin", "模型.bin"} {
+		version := fmt.Sprintf("%d.0", i+1)
+		_, err := c.PublishPackageVersion(ctx, &codeartifact.PublishPackageVersionInput{
+			Domain: aws.String("dom"), Repository: aws.String("repo"), Format: types.PackageFormatGeneric,
+			Namespace: aws.String("ns"), Package: aws.String("p"), PackageVersion: aws.String(version),
+			AssetName: aws.String(name), AssetSHA256: aws.String(hexSum([]byte("x"))), AssetContent: strings.NewReader("x"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.GetPackageVersionAsset(ctx, &codeartifact.GetPackageVersionAssetInput{
+			Domain: aws.String("dom"), Repository: aws.String("repo"), Format: types.PackageFormatGeneric,
+			Namespace: aws.String("ns"), Package: aws.String("p"), PackageVersion: aws.String(version), Asset: aws.String(name),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Asset.Close()
+		got := aws.ToString(out.AssetName)
+		for _, r := range got {
+			if r >= 0x7f {
+				t.Fatalf("%q: the header is not ASCII: %q", name, got)
+			}
+		}
+		decoded, err := new(mime.WordDecoder).DecodeHeader(got)
+		if err != nil || decoded != name {
+			t.Fatalf("%q: X-AssetName %q decodes to %q, %v", name, got, decoded, err)
+		}
 	}
 }
