@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -199,5 +201,33 @@ func TestNonASCIIAssetName(t *testing.T) {
 		if err != nil || decoded != name {
 			t.Fatalf("%q: X-AssetName %q decodes to %q, %v", name, got, decoded, err)
 		}
+	}
+}
+
+// TestJSONBodyCheckedAgainstStatedHash: a JSON body is no longer read
+// before the signature is checked when its hash is stated; it is checked as
+// it is bound, and a body altered on the way is still a signature failure.
+func TestJSONBodyCheckedAgainstStatedHash(t *testing.T) {
+	_, c := sdkAPIWithRaw(t, "us-east-1")
+	send := func(body, sent string) (int, string) {
+		req, _ := http.NewRequest("POST", c.url+"/v1/domain?domain=stated", strings.NewReader(sent))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Amz-Content-SHA256", hexSum([]byte(body)))
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
+			req, hexSum([]byte(body)), "codeartifact", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("x-amzn-ErrorType")
+	}
+	if code, typ := send(`{"tags":[{"key":"a","value":"b"}]}`, `{"tags":[{"key":"a","value":"B"}]}`); code != 403 || typ != "InvalidSignatureException" {
+		t.Fatalf("altered body: %d %s", code, typ)
+	}
+	if code, typ := send(`{"tags":[{"key":"a","value":"b"}]}`, `{"tags":[{"key":"a","value":"b"}]}`); code != 200 {
+		t.Fatalf("intact body: %d %s", code, typ)
 	}
 }
