@@ -67,3 +67,34 @@ func TestTagResourceInTheClientsRegion(t *testing.T) {
 		t.Fatalf("another account: %v", err)
 	}
 }
+
+// TestLegacyTagsMoved: tags stored before under the ARN in the server's
+// region are found, and moved to the region-less key, on first use.
+func TestLegacyTagsMoved(t *testing.T) {
+	st, bl, _ := embedded.Storage(t)
+	c, _ := serveOver(t, st, bl, "us-east-1", "eu-west-1")
+	setupRepo(t, c)
+	ctx := context.Background()
+	legacy := "arn:aws:codeartifact:us-east-1:" + account + ":repository/dom/repo"
+	if err := st.SetTags(ctx, legacy, map[string]string{"old": "1", "both": "old"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetTags(ctx, "arn:aws:codeartifact::"+account+":repository/dom/repo", map[string]string{"both": "new"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.ListTagsForResource(ctx, &codeartifact.ListTagsForResourceInput{
+		ResourceArn: aws.String("arn:aws:codeartifact:eu-west-1:" + account + ":repository/dom/repo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tg := range out.Tags {
+		got[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if len(got) != 2 || got["old"] != "1" || got["both"] != "new" {
+		t.Fatalf("tags %v", got)
+	}
+	if left, err := st.GetTags(ctx, legacy); err != nil || len(left) != 0 {
+		t.Fatalf("legacy key still holds %v, %v", left, err)
+	}
+}
