@@ -35,6 +35,7 @@ debpy() { /usr/bin/python3 -c "$1" >/dev/null 2>&1; }
 
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v twine >/dev/null 2>&1 || missing+=(twine)
 [ -x /usr/bin/poetry ] || missing+=(python3-poetry)
 [ -x /usr/bin/pdm ] || missing+=(python3-pdm)
@@ -68,6 +69,16 @@ if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$VGW_BIN" ]; then
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
+# The AWS SDK for JavaScript v3's CodeArtifact client, pinned, for
+# test/clients TestJSSDKPublish (about 18 MB, a few seconds, once).
+JS_SDK_VERSION=3.1124.0 # keep in step with jsSDKVersion in test/clients/jssdk_test.go
+export WHARF_JS_SDK_DIR="${WHARF_JS_SDK_DIR:-$HOME/.cache/wharf-test/aws-sdk-js-$JS_SDK_VERSION}"
+if [ ! -f "$WHARF_JS_SDK_DIR/node_modules/@aws-sdk/client-codeartifact/package.json" ]; then
+	log "installing @aws-sdk/client-codeartifact@$JS_SDK_VERSION into $WHARF_JS_SDK_DIR"
+	mkdir -p "$WHARF_JS_SDK_DIR"
+	npm install --prefix "$WHARF_JS_SDK_DIR" --no-audit --no-fund --silent "@aws-sdk/client-codeartifact@$JS_SDK_VERSION"
+fi
+
 AWS=$(aws_bin) || { echo "no aws CLI found even after installing awscli" >&2; exit 1; }
 PYDIR=$(dirname "$AWS")
 PIP="$PYDIR/pip"
@@ -80,6 +91,7 @@ echo "  pip:       $PIP: $("$PIP" --version 2>&1)"
 echo "  twine:     $(command -v twine): $(twine --version 2>&1 | head -1)"
 echo "  build:     /usr/bin/python3 -m build $(/usr/bin/python3 -m build --version 2>&1 | cut -d' ' -f2) (setuptools $(/usr/bin/python3 -c 'import setuptools;print(setuptools.__version__)'), flit_core $(/usr/bin/python3 -c 'import flit_core;print(flit_core.__version__)'))"
 echo "  curl:      $(curl --version | head -1)"
+echo "  js sdk:    @aws-sdk/client-codeartifact@$JS_SDK_VERSION on node $(node --version)"
 
 log "go mod download"
 go mod download

@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -136,17 +135,29 @@ func (a *API) coreOps() map[string]opFunc {
 	}
 }
 
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	SetRequestID(w.Header()) // unless the server's middleware did
+	a.mux.ServeHTTP(w, r)
+}
 
 type callerKey struct{}
 
 func (a *API) handler(op *model.Operation, impl opFunc) http.Handler {
+	// An operation whose input is a streaming payload (PublishPackageVersion)
+	// takes its body unbuffered; every other body must be signed.
+	streamed := op.Input != nil && op.Input.Payload != ""
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		creds, err := a.cfg.Verifier.Verify(r)
-		if err != nil {
+		verify := a.cfg.Verifier.Verify
+		if streamed {
+			verify = a.cfg.Verifier.VerifyStreamed
+		}
+		creds, err := verify(r)
+		var mismatch *sigv4.BodyMismatchError
+		if err != nil && !errors.As(err, &mismatch) {
 			var se *sigv4.Error
 			if errors.As(err, &se) {
-				a.cfg.Log.Warn("control plane request refused", "op", op.Name, "reason", se.Code, "client", r.RemoteAddr, "detail", se.Message)
+				a.cfg.Log.Warn("control plane request refused", "op", op.Name, "reason", se.Code, "client", r.RemoteAddr,
+					"request_id", RequestID(w), "detail", se.Message)
 				writeError(w, r, &apiError{Code: se.Code, Status: se.Status, Message: se.Message}, a.cfg.Log)
 				return
 			}
@@ -159,12 +170,26 @@ func (a *API) handler(op *model.Operation, impl opFunc) http.Handler {
 			return
 		}
 		in, err := op.Bind(r)
+		if errors.As(err, &mismatch) {
+			// A JSON body is signed through the hash its header states.
+			err = &apiError{Code: "InvalidSignatureException", Status: http.StatusForbidden,
+				Message: "The body does not match its X-Amz-Content-SHA256 header: it was altered or cut short on the way."}
+			a.cfg.Log.Warn("control plane request refused", "op", op.Name, "reason", "InvalidSignatureException", "client", r.RemoteAddr,
+				"request_id", RequestID(w), "detail", "body does not match X-Amz-Content-SHA256")
+		}
 		if err != nil {
 			writeError(w, r, err, a.cfg.Log)
 			return
 		}
 		if err := a.authorize(r.Context(), op.Name, in, creds.Principal); err != nil {
 			writeError(w, r, err, a.cfg.Log)
+			return
+		}
+		if mismatch != nil {
+			// A genuine request (the signature covers the body received)
+			// whose stated hash is not the body's: the caller's mistake,
+			// not a forgery.
+			writeError(w, r, mismatch, a.cfg.Log)
 			return
 		}
 		c := &call{r: r, w: w, in: in, caller: creds}
@@ -176,10 +201,7 @@ func (a *API) handler(op *model.Operation, impl opFunc) http.Handler {
 		if out == nil { // the operation wrote its own response (streams)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		if err := json.NewEncoder(w).Encode(out); err != nil {
-			a.cfg.Log.Warn("writing response", "op", op.Name, "err", err)
-		}
+		writeJSON(w, out, a.cfg.Log, op.Name)
 	})
 }
 

@@ -3,11 +3,14 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"syscall"
 
 	"github.com/wharfhq/wharf/internal/api/model"
 	"github.com/wharfhq/wharf/internal/registry"
+	"github.com/wharfhq/wharf/internal/sigv4"
 	"github.com/wharfhq/wharf/internal/store"
 )
 
@@ -30,6 +33,16 @@ func toAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
+	}
+	var bm *sigv4.BodyMismatchError
+	if errors.As(err, &bm) {
+		return assetHashMismatch(bm)
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		// Not a 500: botocore retries those, and a full disk stays full.
+		// The model's ServiceQuotaExceededException (402) is not retried.
+		return &apiError{Code: "ServiceQuotaExceededException", Status: http.StatusPaymentRequired,
+			Message: "the wharf server's disk is full (no space left on device): nothing was stored; the administrator must free space or grow the volume before anything more can be written"}
 	}
 	var ve *model.ValidationError
 	if errors.As(err, &ve) {
@@ -67,10 +80,21 @@ func toAPIError(err error) *apiError {
 	return &apiError{Code: "InternalServerException", Status: http.StatusInternalServerError, Message: "internal error; the server log has details"}
 }
 
+// assetHashMismatch is a genuine request whose asset does not hash to the
+// assetSHA256 (x-amz-content-sha256) it states.
+func assetHashMismatch(bm *sigv4.BodyMismatchError) *apiError {
+	return &apiError{Code: "ValidationException", Status: http.StatusBadRequest, Reason: "FIELD_VALIDATION_FAILED",
+		Message: fmt.Sprintf("the asset content does not match assetSHA256: the request states %s (sent as x-amz-content-sha256), but the SHA-256 of the content received is %s. Nothing was stored; compute the hash of the file you send (sha256sum FILE) and retry", bm.Stated, bm.Actual)}
+}
+
 func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) {
 	ae := toAPIError(err)
-	if ae.Status >= 500 {
-		log.Error("control plane request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if ae.Status >= 500 || ae.Status == http.StatusPaymentRequired && errors.Is(err, syscall.ENOSPC) {
+		method, path := "", ""
+		if r != nil {
+			method, path = r.Method, r.URL.Path
+		}
+		log.Error("control plane request failed", "method", method, "path", path, "request_id", RequestID(w), "err", err)
 	}
 	body := map[string]string{"message": ae.Message}
 	if ae.ResourceID != "" {

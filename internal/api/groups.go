@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
 )
 
@@ -104,7 +105,7 @@ func (a *API) createPackageGroup(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if tags := tagMap(c.in.List("tags")); len(tags) > 0 {
-		if err := a.reg.Store().SetTags(ctx, a.groupARN(domain, g.Pattern), tags, nil); err != nil {
+		if err := a.reg.Store().SetTags(ctx, policy.Key(a.groupARN(domain, g.Pattern)), tags, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -175,8 +175,7 @@ func (a *API) publishPackageVersion(ctx context.Context, c *call) (any, error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, sigv4.ErrBodyMismatch):
-		return nil, &apiError{Code: "ValidationException", Status: http.StatusBadRequest, Reason: "FIELD_VALIDATION_FAILED",
-			Message: "the asset content does not match its SHA-256 (assetSHA256 / x-amz-content-sha256): it was altered or cut short on the way, or the hash is of another file. Nothing was stored; compute the hash of the file you send (sha256sum FILE) and retry"}
+		return nil, err // toAPIError names both hashes
 	case errors.As(err, &tooBig):
 		return nil, &apiError{Code: "ValidationException", Status: http.StatusBadRequest, Reason: "FIELD_VALIDATION_FAILED",
 			Message: "the asset is larger than 5 GiB, CodeArtifact's limit per asset; split it into several assets"}

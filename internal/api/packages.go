@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 
@@ -246,7 +247,7 @@ func (a *API) getPackageVersionAsset(ctx context.Context, c *call) (any, error) 
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "application/octet-stream")
-	h.Set("X-AssetName", obj.Asset.Name)
+	h.Set("X-AssetName", headerText(obj.Asset.Name))
 	h.Set("X-PackageVersion", obj.Version.Version)
 	h.Set("X-PackageVersionRevision", obj.Version.Revision)
 	h.Set("Content-Length", strconv.FormatInt(obj.Asset.Size, 10))
@@ -255,6 +256,21 @@ func (a *API) getPackageVersionAsset(ctx context.Context, c *call) (any, error) 
 		a.cfg.Log.Warn("asset download interrupted", "asset", obj.Asset.Name, "err", err)
 	}
 	return nil, nil
+}
+
+// headerText is a header value as AWS sends text that is not US-ASCII
+// (S3's user metadata, the one AWS convention for it): an RFC 2047
+// encoded-word, =?UTF-8?b?...?=, which every client receives intact and
+// decodes with its mail library (Python's email.header, Go's
+// mime.WordDecoder). Raw UTF-8 would reach botocore and the JavaScript SDK
+// garbled, since both read header bytes as ISO-8859-1. ASCII goes as is.
+func headerText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return mime.BEncoding.Encode("UTF-8", s)
+		}
+	}
+	return s
 }
 
 // dependency is a PackageDependency as the format recorded it.

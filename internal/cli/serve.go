@@ -37,6 +37,7 @@ type fileConfig struct {
 	UpstreamMissLimit   string            `toml:"upstream_miss_limit"`
 	UpstreamTimeout     string            `toml:"upstream_timeout"`
 	SweepInterval       string            `toml:"sweep_interval"`
+	BodyIdleTimeout     string            `toml:"body_idle_timeout"`
 }
 
 func loadFileConfig(path string) (fileConfig, error) {
@@ -124,7 +125,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	var connections, ttl, negativeTTL, missLimit, timeout, sweep string
+	var connections, ttl, negativeTTL, missLimit, timeout, sweep, bodyIdle string
 	fs.String("config", cfgFile, "TOML configuration file; flags and WHARF_* variables override it (WHARF_CONFIG)")
 	fs.StringVar(&cfg.Listen, "listen", setting("WHARF_LISTEN", fc.Listen, server.DefaultListen), "address to listen on (WHARF_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", setting("WHARF_DATA_DIR", fc.DataDir, server.DefaultDataDir()), "where metadata and files live (WHARF_DATA_DIR)")
@@ -143,6 +144,7 @@ func serve(args []string, stderr io.Writer) int {
 		"how many uncached index pages one principal may have fetched from upstreams, N/DURATION, 0 for no limit; past it, 429 (WHARF_UPSTREAM_MISS_LIMIT)")
 	fs.StringVar(&timeout, "upstream-timeout", setting("WHARF_UPSTREAM_TIMEOUT", fc.UpstreamTimeout, upstream.DefaultConfig.Timeout.String()), "how long to wait for an upstream to answer (WHARF_UPSTREAM_TIMEOUT)")
 	fs.StringVar(&sweep, "sweep-interval", setting("WHARF_SWEEP_INTERVAL", fc.SweepInterval, server.DefaultSweepInterval.String()), "how often leftovers of killed uploads are removed while running (WHARF_SWEEP_INTERVAL)")
+	fs.StringVar(&bodyIdle, "body-idle-timeout", setting("WHARF_BODY_IDLE_TIMEOUT", fc.BodyIdleTimeout, server.DefaultBodyIdleTimeout.String()), "cut a request body (upload) that sends nothing for this long (WHARF_BODY_IDLE_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -181,6 +183,9 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	if err == nil {
 		cfg.SweepInterval, err = positiveDuration("--sweep-interval", sweep)
+	}
+	if err == nil {
+		cfg.BodyIdleTimeout, err = positiveDuration("--body-idle-timeout", bodyIdle)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "wharf serve:", err)

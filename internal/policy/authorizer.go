@@ -74,12 +74,10 @@ func ParseARN(arn string) (Resource, error) {
 // so that relabelling the server's region (WHARF_REGION) can never make a
 // Deny silently disappear.
 func Key(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
+	if strings.Count(arn, ":") < 5 {
 		return arn
 	}
-	parts[3] = ""
-	return strings.Join(parts, ":")
+	return withoutRegion(arn)
 }
 
 // PolicyStore is the part of store.Store the authorizer reads.

@@ -100,7 +100,16 @@ func (s Statement) applies(req Request) bool {
 	if matchAny(s.Actions, req.Action, true) == s.NotAction {
 		return false
 	}
-	return matchAny(s.Resources, req.Resource, false) != s.NotResource
+	return matchAnyResource(s.Resources, req.Resource) != s.NotResource
+}
+
+func matchAnyResource(patterns []string, arn string) bool {
+	for _, p := range patterns {
+		if matchResource(p, arn) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchAny(patterns []string, s string, fold bool) bool {

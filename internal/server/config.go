@@ -35,6 +35,9 @@ type Config struct {
 	// SweepInterval is how often leftovers of killed uploads are removed
 	// while running (--sweep-interval, WHARF_SWEEP_INTERVAL; sweep.go).
 	SweepInterval time.Duration
+	// BodyIdleTimeout cuts a request body that sends nothing for this
+	// long (--body-idle-timeout, WHARF_BODY_IDLE_TIMEOUT; 0: DefaultBodyIdleTimeout).
+	BodyIdleTimeout time.Duration
 }
 
 // DefaultListen is where wharf listens unless told otherwise.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhq/wharf/internal/api"
 	"github.com/wharfhq/wharf/internal/auth"
 	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/policy"
@@ -116,7 +117,7 @@ func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref re
 	gen := s.reads.generation() // before the checks, as for cached pages
 	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, now)
 	if refusal != nil {
-		s.log.Warn("data plane request refused", "reason", refusal.Code, "client", r.RemoteAddr,
+		s.log.Warn("data plane request refused", "reason", refusal.Code, "client", r.RemoteAddr, "request_id", api.RequestID(w),
 			"method", r.Method, "path", r.URL.Path, "user_agent", r.UserAgent())
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="%s/%s"`, ref.Domain, ref.Repository))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -151,7 +152,7 @@ func (s *Server) mayRead(w http.ResponseWriter, r *http.Request, principal strin
 	if d.Allowed {
 		return true
 	}
-	s.log.Warn("data plane read denied", "principal", principal, "resource", req.Resource, "reason", d.Reason, "client", r.RemoteAddr)
+	s.log.Warn("data plane read denied", "principal", principal, "resource", req.Resource, "reason", d.Reason, "client", r.RemoteAddr, "request_id", api.RequestID(w))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusForbidden)

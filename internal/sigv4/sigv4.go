@@ -5,14 +5,10 @@
 package sigv4
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -36,14 +32,25 @@ type Credentials struct {
 // Lookup finds the credentials of an access key id.
 type Lookup func(accessKeyID string) (Credentials, bool)
 
-// Verifier checks SigV4 signatures. The zero values of MaxSkew, MaxBody and Now
-// mean 5 minutes, 1 MiB and time.Now; an empty Service means "codeartifact".
+// Verifier checks SigV4 signatures. The zero values of MaxSkew, MaxBody,
+// MaxUnverified, MaxStreamed and Now mean 5 minutes, 1 MiB, 32 MiB, 5 GiB
+// and time.Now; an empty Service means "codeartifact".
 type Verifier struct {
 	Service string
 	Lookup  Lookup
 	MaxSkew time.Duration
+	// MaxBody bounds the body of a request that does not state its
+	// payload hash, which must be read before its signature is checked.
 	MaxBody int64
-	Now     func() time.Time
+	// MaxUnverified bounds the bytes so read for all requests at once; a
+	// request that would go beyond is refused with ThrottlingException.
+	MaxUnverified int64
+	// MaxStreamed bounds what VerifyStreamed reads to tell a wrong asset
+	// hash from a forged signature.
+	MaxStreamed int64
+	Now         func() time.Time
+
+	unverified budget
 }
 
 // Error is a refusal in the shape of an AWS error: Code goes to the
@@ -78,22 +85,46 @@ type authorization struct {
 	Signature                          string
 }
 
-// Verify checks r's signature and returns the caller's credentials. It reads
-// the body when the signature covers it and puts it back for the handler.
-// When the request states its payload hash (X-Amz-Content-SHA256, as
-// PublishPackageVersion does for the asset) and the body is large, the body is
-// not buffered: r.Body is replaced by a reader that fails at EOF if the bytes
-// do not match that hash, so the handler must read the body to the end before
-// committing anything. On failure the error is an *Error.
+// Verify checks r's signature and returns the caller's credentials. A
+// request that states its payload hash in X-Amz-Content-SHA256 is verified
+// without reading the body: r.Body is replaced by a reader whose last read
+// fails with a *BodyMismatchError if the bytes do not match, so the handler
+// must read the body to the end before committing anything. A request that
+// does not state it has its body read (bounded, see body.go) and put back.
+// UNSIGNED-PAYLOAD is refused: use VerifyStreamed where the body is an asset.
+// On failure the error is an *Error.
 func (v *Verifier) Verify(r *http.Request) (Credentials, error) {
-	c, err := v.verify(r)
-	if err != nil {
-		return Credentials{}, err
+	return v.verifyAs(r, false)
+}
+
+// VerifyStreamed is Verify for an operation whose body is an asset streamed
+// to storage and whose X-Amz-Content-SHA256 header states the asset's hash
+// (PublishPackageVersion). Two more signings are then genuine:
+//
+//   - the signature covers UNSIGNED-PAYLOAD while the signed header states
+//     the hash (the Go SDK's way to stream an unseekable body): the body is
+//     still checked against the header as it is read;
+//   - the signature covers the body's actual hash while the header states
+//     another (the Go SDK signs the hash it computes, and sends the caller's
+//     assetSHA256): the body is read to find out, and the answer is a
+//     *BodyMismatchError with the credentials, since the caller is genuine
+//     and only the asset hash is wrong.
+func (v *Verifier) VerifyStreamed(r *http.Request) (Credentials, error) {
+	return v.verifyAs(r, true)
+}
+
+func (v *Verifier) verifyAs(r *http.Request, streamed bool) (Credentials, error) {
+	c, mismatch, e := v.verify(r, streamed)
+	if e != nil {
+		return Credentials{}, e
+	}
+	if mismatch != nil {
+		return c, mismatch
 	}
 	return c, nil
 }
 
-func (v *Verifier) verify(r *http.Request) (Credentials, *Error) {
+func (v *Verifier) verify(r *http.Request, streamed bool) (Credentials, *BodyMismatchError, *Error) {
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
@@ -114,7 +145,7 @@ func (v *Verifier) verify(r *http.Request) (Credentials, *Error) {
 	case presigned:
 		a, stamp, expires, e = parsePresigned(query)
 	case header == "":
-		return Credentials{}, fail(missingToken, "Missing Authentication Token. The request is not signed: sign it with AWS Signature Version 4 (the aws CLI and SDKs do, unless --no-sign-request is given). %s", howToSetKeys)
+		return Credentials{}, nil, fail(missingToken, "Missing Authentication Token. The request is not signed: sign it with AWS Signature Version 4 (the aws CLI and SDKs do, unless --no-sign-request is given). %s", howToSetKeys)
 	default:
 		a, e = parseAuthorization(header)
 		if e == nil {
@@ -122,20 +153,20 @@ func (v *Verifier) verify(r *http.Request) (Credentials, *Error) {
 		}
 	}
 	if e != nil {
-		return Credentials{}, e
+		return Credentials{}, nil, e
 	}
 	if a.Service != service {
-		return Credentials{}, fail(invalidSignature, "Credential should be scoped to correct service: '%s'. The request was signed for service %q: use the %s client (aws %s ..., boto3.client(%q)).", service, a.Service, service, service, service)
+		return Credentials{}, nil, fail(invalidSignature, "Credential should be scoped to correct service: '%s'. The request was signed for service %q: use the %s client (aws %s ..., boto3.client(%q)).", service, a.Service, service, service, service)
 	}
 	signed, e := parseStamp(stamp)
 	if e != nil {
-		return Credentials{}, e
+		return Credentials{}, nil, e
 	}
 	if stamp[:8] != a.Date {
-		return Credentials{}, fail(invalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, stamp[:8], stamp)
+		return Credentials{}, nil, fail(invalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, stamp[:8], stamp)
 	}
 	if e := v.checkTime(signed, now().UTC(), presigned, expires); e != nil {
-		return Credentials{}, e
+		return Credentials{}, nil, e
 	}
 	var creds Credentials
 	var ok bool
@@ -143,37 +174,121 @@ func (v *Verifier) verify(r *http.Request) (Credentials, *Error) {
 		creds, ok = v.Lookup(a.AccessKeyID)
 	}
 	if !ok {
-		return Credentials{}, fail(unrecognized, "The security token included in the request is invalid. The access key ID %q is not known to this wharf server: check AWS_ACCESS_KEY_ID (or the aws profile in use) against the access keys of this server (WHARF_ROOT_ACCESS_KEY_ID).", printable(a.AccessKeyID))
+		return Credentials{}, nil, unknownKey(a.AccessKeyID)
 	}
 
-	payloadHash, check, e := v.payload(r)
-	if e != nil {
-		return Credentials{}, e
-	}
-	canonicalHeaders, missing := canonicalHeaders(r, a.SignedHeaders)
-	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
-	key := signingKey(creds.Secret, a.Date, a.Region, a.Service)
-	want, _ := hex.DecodeString(a.Signature)
-	var shown, shownToSign string // the botocore form, reported on a mismatch
-	for i, path := range canonicalURIs(r) {
-		canonical := strings.Join([]string{r.Method, path, canonicalQuery(r.URL.RawQuery, presigned),
-			canonicalHeaders, strings.Join(a.SignedHeaders, ";"), payloadHash}, "\n")
-		toSign := algorithm + "\n" + stamp + "\n" + scope + "\n" + hexSHA256([]byte(canonical))
-		if hmac.Equal(hmacSHA256(key, toSign), want) {
-			if check != nil {
-				check()
+	// Everything above was checked without reading the body; what follows
+	// reads it only when the signature cannot be checked otherwise.
+	sig := newSignature(r, a, stamp, presigned, creds.Secret)
+	stated := r.Header.Get("X-Amz-Content-SHA256")
+	switch {
+	case stated == unsignedPayload && !streamed:
+		return Credentials{}, nil, fail(invalidSignature, "X-Amz-Content-SHA256 is UNSIGNED-PAYLOAD, which this server accepts only for PublishPackageVersion, where the asset is checked against assetSHA256. Sign the body: the aws CLI and the SDKs do unless payload signing is turned off.")
+	case stated == unsignedPayload:
+		// The handler validates assetSHA256, which this header is.
+		if sig.matches(unsignedPayload) {
+			return creds, nil, nil
+		}
+	case stated != "" && !isHexSHA256(stated):
+		return Credentials{}, nil, fail(incomplete, "X-Amz-Content-SHA256 must be the hex SHA-256 of the body or UNSIGNED-PAYLOAD; streaming (chunk-signed) payloads are not supported.")
+	case stated != "":
+		if sig.matches(stated) {
+			r.Body = checkBody(r.Body, stated)
+			return creds, nil, nil
+		}
+		if streamed && sig.signs("x-amz-content-sha256") {
+			if sig.matches(unsignedPayload) {
+				r.Body = checkBody(r.Body, stated)
+				return creds, nil, nil
 			}
-			return creds, nil
+			actual, e := v.hashUnverified(r)
+			if e != nil {
+				return Credentials{}, nil, e
+			}
+			if actual != strings.ToLower(stated) && sig.matches(actual) {
+				return creds, &BodyMismatchError{Stated: strings.ToLower(stated), Actual: actual}, nil
+			}
 		}
-		if i == 0 {
-			shown, shownToSign = canonical, toSign
+	default:
+		body, release, e := v.readUnverified(r)
+		defer release()
+		if e != nil {
+			return Credentials{}, nil, e
+		}
+		if sig.matches(hexSHA256(body)) {
+			return creds, nil, nil
 		}
 	}
+	return Credentials{}, nil, sig.mismatch()
+}
+
+// unknownKey refuses an access key id this server does not know. It quotes
+// the id only when it looks like one: with the two variables swapped, the
+// "id" is the secret access key, which must not reach the client or the log.
+func unknownKey(id string) *Error {
+	if looksLikeAccessKeyID(id) {
+		return fail(unrecognized, "The security token included in the request is invalid. The access key ID %q is not known to this wharf server: check AWS_ACCESS_KEY_ID (or the aws profile in use) against the access keys of this server (WHARF_ROOT_ACCESS_KEY_ID).", id)
+	}
+	return fail(unrecognized, "The security token included in the request is invalid. The access key ID (%d characters, not shown) is not known to this wharf server, and it does not look like an access key ID (those are upper-case letters and digits): check that AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not swapped, and treat the secret as exposed if this request went over plain HTTP.", len(id))
+}
+
+// looksLikeAccessKeyID: AWS issues access key ids of upper-case letters and
+// digits (AKIA..., ASIA...), and so does wharf; secret access keys have
+// lower-case letters, '/' and '+'.
+func looksLikeAccessKeyID(id string) bool {
+	return len(id) >= 4 && len(id) <= 128 && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+}
+
+// signature is what the request signs except the payload hash, so that the
+// candidate payload hashes can be tried without building it again.
+type signature struct {
+	r                  *http.Request
+	a                  authorization
+	uris               []string
+	query, headers     string
+	missing            []string
+	scope, stamp       string
+	key, want          []byte
+	shown, shownToSign string // the first candidate, botocore's form, reported on a mismatch
+}
+
+func newSignature(r *http.Request, a authorization, stamp string, presigned bool, secret string) *signature {
+	s := &signature{r: r, a: a, uris: canonicalURIs(r), query: canonicalQuery(r.URL.RawQuery, presigned), stamp: stamp,
+		scope: a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request", key: signingKey(secret, a.Date, a.Region, a.Service)}
+	s.headers, s.missing = canonicalHeaders(r, a.SignedHeaders)
+	s.want, _ = hex.DecodeString(a.Signature)
+	return s
+}
+
+func (s *signature) signs(header string) bool {
+	for _, h := range s.a.SignedHeaders {
+		if h == header {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *signature) matches(payloadHash string) bool {
+	for _, path := range s.uris {
+		canonical := strings.Join([]string{s.r.Method, path, s.query, s.headers, strings.Join(s.a.SignedHeaders, ";"), payloadHash}, "\n")
+		toSign := algorithm + "\n" + s.stamp + "\n" + s.scope + "\n" + hexSHA256([]byte(canonical))
+		if hmac.Equal(hmacSHA256(s.key, toSign), s.want) {
+			return true
+		}
+		if s.shown == "" {
+			s.shown, s.shownToSign = canonical, toSign
+		}
+	}
+	return false
+}
+
+func (s *signature) mismatch() *Error {
 	msg := signatureMismatch
-	if len(missing) > 0 {
-		msg += fmt.Sprintf(" The signed header(s) %s are missing from the request as received: a proxy may have removed them.", strings.Join(missing, ", "))
+	if len(s.missing) > 0 {
+		msg += fmt.Sprintf(" The signed header(s) %s are missing from the request as received: a proxy may have removed them.", strings.Join(s.missing, ", "))
 	}
-	return Credentials{}, fail(invalidSignature, "%s\n\nThe Canonical String for this request should have been\n'%s'\n\nThe String-to-Sign should have been\n'%s'\n", msg, redact(shown), shownToSign)
+	return fail(invalidSignature, "%s\n\nThe Canonical String for this request should have been\n'%s'\n\nThe String-to-Sign should have been\n'%s'\n", msg, redact(s.shown), s.shownToSign)
 }
 
 func (v *Verifier) checkTime(signed, now time.Time, presigned bool, expires time.Duration) *Error {
@@ -312,80 +427,6 @@ func parseStamp(s string) (time.Time, *Error) {
 	}
 	return t, nil
 }
-
-// payload returns the payload hash for the canonical request. As botocore
-// does, a request that states X-Amz-Content-SHA256 is signed with that value;
-// otherwise the body is hashed, which is what botocore does over plain HTTP
-// without sending the header. check, if not nil, is to run once the signature
-// is known to be good: it arms the streaming body check.
-func (v *Verifier) payload(r *http.Request) (string, func(), *Error) {
-	limit := v.MaxBody
-	if limit <= 0 {
-		limit = 1 << 20
-	}
-	stated := r.Header.Get("X-Amz-Content-SHA256")
-	switch {
-	case stated == unsignedPayload:
-		// The signer chose not to sign the body, as AWS allows: the handler
-		// must not trust the body beyond what it verifies itself.
-		return stated, nil, nil
-	case stated != "" && (len(stated) != 64 || strings.Trim(strings.ToLower(stated), "0123456789abcdef") != ""):
-		return "", nil, fail(incomplete, "X-Amz-Content-SHA256 must be the hex SHA-256 of the body or UNSIGNED-PAYLOAD; streaming (chunk-signed) payloads are not supported.")
-	case stated != "" && (r.ContentLength < 0 || r.ContentLength > limit):
-		body := r.Body
-		return stated, func() { r.Body = &hashCheck{body: body, h: sha256.New(), want: strings.ToLower(stated)} }, nil
-	}
-	body, err := readBody(r, limit)
-	if err != nil {
-		return "", nil, err
-	}
-	sum := hexSHA256(body)
-	if stated == "" {
-		return sum, nil, nil
-	}
-	if !strings.EqualFold(sum, stated) {
-		return "", nil, fail(invalidSignature, "The body does not match its X-Amz-Content-SHA256 header: it was altered or cut short on the way.")
-	}
-	return stated, nil, nil
-}
-
-func readBody(r *http.Request, limit int64) ([]byte, *Error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	r.Body.Close()
-	if err != nil {
-		return nil, &Error{Code: "ValidationException", Status: http.StatusBadRequest, Message: "Could not read the request body: " + err.Error()}
-	}
-	if int64(len(body)) > limit {
-		return nil, &Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
-			Message: fmt.Sprintf("The request body is larger than %d bytes, the most this server reads to check a signature. Larger bodies must state their SHA-256 in X-Amz-Content-SHA256.", limit)}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return body, nil
-}
-
-// ErrBodyMismatch is returned by a request body whose bytes do not match the
-// X-Amz-Content-SHA256 it was signed with.
-var ErrBodyMismatch = errors.New("sigv4: request body does not match its signed X-Amz-Content-SHA256")
-
-type hashCheck struct {
-	body io.ReadCloser
-	h    hash.Hash
-	want string
-}
-
-func (c *hashCheck) Read(p []byte) (int, error) {
-	n, err := c.body.Read(p)
-	c.h.Write(p[:n])
-	if err == io.EOF && hex.EncodeToString(c.h.Sum(nil)) != c.want {
-		return n, ErrBodyMismatch
-	}
-	return n, err
-}
-
-func (c *hashCheck) Close() error { return c.body.Close() }
 
 // canonicalURIs returns the canonical URI as botocore computes it (dot
 // segments and empty segments removed, then the already-encoded path encoded
@@ -561,18 +602,4 @@ func hexSHA256(b []byte) string {
 
 func digits(s string, n int) bool {
 	return len(s) == n && strings.Trim(s, "0123456789") == ""
-}
-
-// printable keeps an echoed access key id from forging log lines or flooding
-// a response.
-func printable(s string) string {
-	if len(s) > 128 {
-		s = s[:128] + "..."
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }

@@ -235,6 +235,7 @@ var installHint = map[string]string{
 	"curl":    "curl: `apt-get install -y curl` (scripts/test.sh does this)",
 	"poetry":  "poetry: `apt-get install -y python3-poetry` (scripts/test.sh does this)",
 	"pdm":     "pdm: `apt-get install -y python3-pdm` (scripts/test.sh does this)",
+	"node":    "node: `apt-get install -y nodejs npm` (scripts/test.sh does this)",
 }
 
 func tools() *toolchain {
@@ -274,6 +275,7 @@ func tools() *toolchain {
 		find("curl", "/usr/bin/curl")
 		find("poetry", "/usr/bin/poetry")
 		find("pdm", "/usr/bin/pdm")
+		find("node", "/usr/bin/node", "/usr/local/bin/node")
 		find("build", "/usr/bin/python3")
 		if p, ok := tc.path["python3"]; ok {
 			if out, err := exec.Command(p, "-c", "import boto3").CombinedOutput(); err != nil {

@@ -81,6 +81,14 @@ func TestGenericPublishAndDownload(t *testing.T) {
 	if r := publish("2.0", big, sha256hex([]byte("another file"))); r.Code == 0 || !strings.Contains(r.Stderr, "ValidationException") || !strings.Contains(r.Stderr, "SHA-256") {
 		t.Errorf("a streamed body that does not match --asset-sha256 must be refused:\n%s", r)
 	}
+	// A small one too: a wrong --asset-sha256 is the caller's mistake, named
+	// with both hashes, never a forged signature (the CLI signs the hash it states).
+	small := filepath.Join(c.Work, "small.txt")
+	writeFile(t, small, []byte("small asset"))
+	if r := publish("2.0", small, sha256hex([]byte("another file"))); r.Code == 0 || !strings.Contains(r.Stderr, "ValidationException") ||
+		!strings.Contains(r.Stderr, sha256hex([]byte("another file"))) || !strings.Contains(r.Stderr, sha256hex([]byte("small asset"))) {
+		t.Errorf("a small body that does not match --asset-sha256 must be a ValidationException naming both hashes:\n%s", r)
+	}
 	if r := c.aws(nil, "describe-package-version", "--domain", domain, "--repository", repo, "--format", "generic", "--namespace", "ml-team", "--package", "model", "--package-version", "2.0"); !strings.Contains(r.Stderr, "ResourceNotFoundException") {
 		t.Errorf("a refused publish must leave no version behind:\n%s", r)
 	}

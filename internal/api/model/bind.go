@@ -46,8 +46,11 @@ func (in Input) List(name string) []any {
 // in the style AWS uses ("1 validation error detected: Value ...").
 type ValidationError struct {
 	Problems []string
-	Parse    bool // the body could not be parsed at all
+	Parse    bool  // the body could not be parsed at all
+	Err      error // why the body could not be read, if that is the problem
 }
+
+func (e *ValidationError) Unwrap() error { return e.Err }
 
 func (e *ValidationError) Error() string {
 	if len(e.Problems) == 1 {
@@ -78,7 +81,7 @@ func (op *Operation) Bind(r *http.Request) (Input, error) {
 	if hasBodyMembers && op.Input.Payload == "" && r.Body != nil {
 		data, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
 		if err != nil {
-			return nil, &ValidationError{Parse: true, Problems: []string{"could not read the request body: " + err.Error()}}
+			return nil, &ValidationError{Parse: true, Err: err, Problems: []string{"could not read the request body: " + err.Error()}}
 		}
 		if len(data) > MaxJSONBody {
 			return nil, &ValidationError{Parse: true, Problems: []string{fmt.Sprintf("the request body is larger than %d bytes", MaxJSONBody)}}

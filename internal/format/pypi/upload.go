@@ -359,8 +359,12 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, status int, msg
 	}
 	defer conn.Close()
 	body := msg + "\n"
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n%s",
-		status, reasonPhrase(msg), len(body), body)
+	requestID := "" // set by the server's middleware, as on every response
+	if id := w.Header().Get("X-Amzn-Requestid"); id != "" {
+		requestID = "X-Amzn-Requestid: " + reasonPhrase(id) + "\r\n"
+	}
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nX-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n%s",
+		status, reasonPhrase(msg), len(body), requestID, body)
 	buf.Flush()
 }
 
