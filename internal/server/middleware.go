@@ -15,15 +15,22 @@ import (
 // before the server gives up on it (--body-idle-timeout).
 const DefaultBodyIdleTimeout = 60 * time.Second
 
+// MinBodyProgress is how many bytes a request body must deliver within
+// each --body-idle-timeout to keep going (16 KiB a minute by default,
+// under 300 bytes a second): a client trickling a byte at a time holds
+// its connection no longer than a silent one. A body smaller than this
+// must simply arrive whole within one timeout.
+const MinBodyProgress = 16 << 10
+
 // requestMiddleware is what every request of both planes goes through:
 // a request id on the response (x-amzn-RequestId, as AWS answers, which the
 // SDKs print and the refusal log lines carry), and an idle deadline on the
 // body.
-func requestMiddleware(next http.Handler, bodyIdle time.Duration) http.Handler {
+func requestMiddleware(next http.Handler, bodyIdle time.Duration, minProgress int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.SetRequestID(w.Header())
 		if bodyIdle > 0 && r.Body != nil && r.Body != http.NoBody {
-			r.Body = &idleBody{body: r.Body, rc: http.NewResponseController(w), idle: bodyIdle}
+			r.Body = &idleBody{body: r.Body, rc: http.NewResponseController(w), idle: bodyIdle, minProgress: minProgress}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -33,27 +40,34 @@ func requestMiddleware(next http.Handler, bodyIdle time.Duration) http.Handler {
 // sent nothing for the idle timeout.
 var ErrBodyStalled = errors.New("the request body stalled")
 
-// idleBody cuts a request body that makes no progress for idle: each read
-// moves the connection's read deadline to idle from now, so a slow but
-// steady upload of any size goes through while a stalled one (a client
-// gone quiet, or one holding the connection on purpose) is cut and its
-// memory and file handles released. A whole-request ReadTimeout could not
-// tell the two apart.
+// idleBody cuts a request body that makes too little progress: the
+// connection's read deadline is idle from the first read, and moves to
+// idle from now each time minProgress more bytes have arrived. So a slow
+// but steady upload of any size goes through, while a stalled one, or one
+// trickling bytes to hold the connection on purpose, is cut and its memory
+// and file handles released. A whole-request ReadTimeout could not tell
+// the two apart.
 type idleBody struct {
-	body   io.ReadCloser
-	rc     *http.ResponseController
-	idle   time.Duration
-	noDead bool // the connection does not support deadlines
-	done   bool
+	body        io.ReadCloser
+	rc          *http.ResponseController
+	idle        time.Duration
+	minProgress int64
+	armed       bool  // the first deadline is set
+	progress    int64 // bytes since the deadline last moved
+	noDead      bool  // the connection does not support deadlines
+	done        bool
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
-	if !b.noDead && !b.done {
-		if err := b.rc.SetReadDeadline(time.Now().Add(b.idle)); err != nil {
-			b.noDead = true
-		}
+	if !b.armed && !b.done {
+		b.armed = true
+		b.extend()
 	}
 	n, err := b.body.Read(p)
+	if b.progress += int64(n); b.progress >= b.minProgress && err == nil {
+		b.progress = 0
+		b.extend()
+	}
 	if err != nil && !b.done {
 		b.done = true
 		switch {
@@ -67,10 +81,20 @@ func (b *idleBody) Read(p []byte) (int, error) {
 			// The deadline stays expired, so that net/http's own attempt
 			// to drain the rest of the body fails at once too and the
 			// connection is closed after the response.
-			err = fmt.Errorf("%w: the client sent nothing for %s (--body-idle-timeout): %w", ErrBodyStalled, b.idle, err)
+			err = fmt.Errorf("%w: the client sent less than %d bytes in %s (--body-idle-timeout): %w", ErrBodyStalled, b.minProgress, b.idle, err)
 		}
 	}
 	return n, err
+}
+
+// extend moves the read deadline to idle from now.
+func (b *idleBody) extend() {
+	if b.noDead || b.done {
+		return
+	}
+	if err := b.rc.SetReadDeadline(time.Now().Add(b.idle)); err != nil {
+		b.noDead = true
+	}
 }
 
 func (b *idleBody) Close() error { return b.body.Close() }

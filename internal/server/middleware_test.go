@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// testMinProgress is the progress a body must make per idle timeout in
+// these tests.
+const testMinProgress = 4 << 10
+
 // bodyServer serves a handler that reads the whole body and reports what
 // reading it returned.
 func bodyServer(t *testing.T, idle time.Duration) (*httptest.Server, chan error) {
@@ -25,7 +29,7 @@ func bodyServer(t *testing.T, idle time.Duration) (*httptest.Server, chan error)
 			return
 		}
 		fmt.Fprintf(w, "%d bytes", n)
-	}), idle))
+	}), idle, testMinProgress))
 	t.Cleanup(srv.Close)
 	return srv, got
 }
@@ -67,8 +71,9 @@ func TestSteadyBodyIsNotCut(t *testing.T) {
 	srv, got := bodyServer(t, idle)
 	pr, pw := io.Pipe()
 	go func() {
-		for i := 0; i < 25; i++ { // 2.5 s in all, never more than 0.1 s apart
-			pw.Write([]byte("chunk"))
+		chunk := make([]byte, testMinProgress/2) // two per idle window are enough
+		for i := 0; i < 25; i++ {                // 2.5 s in all, never more than 0.1 s apart
+			pw.Write(chunk)
 			time.Sleep(idle / 10)
 		}
 		pw.Close()
@@ -79,7 +84,42 @@ func TestSteadyBodyIsNotCut(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err := <-got; err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), "125 bytes") {
+	if err := <-got; err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), fmt.Sprintf("%d bytes", 25*testMinProgress/2)) {
 		t.Fatalf("%v: %d %s", err, resp.StatusCode, body)
+	}
+}
+
+// TestTrickledBodyIsCut: a client sending a byte now and then, never quite
+// silent, is cut like a silent one once an idle timeout passes with less
+// than the minimum progress.
+func TestTrickledBodyIsCut(t *testing.T) {
+	srv, got := bodyServer(t, 300*time.Millisecond)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\n\r\n")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a byte every 20 ms: far more often than the idle timeout
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrBodyStalled) {
+			t.Fatalf("reading the trickled body returned %v", err)
+		}
+	case <-time.After(time.Minute): // a safety net only
+		t.Fatal("a body trickling a byte at a time was never cut")
 	}
 }

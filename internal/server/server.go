@@ -143,7 +143,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           requestMiddleware(s.routes(), s.cfg.BodyIdleTimeout),
+		Handler:           requestMiddleware(s.routes(), s.cfg.BodyIdleTimeout, MinBodyProgress),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
