@@ -33,7 +33,7 @@ type ConfusionRisk struct {
 // packages read per repository, so the check stays cheap on big repositories.
 const (
 	confusionNames = 3
-	confusionScan  = 500
+	confusionScan  = 200
 )
 
 func (c ConfusionRisk) String() string {
