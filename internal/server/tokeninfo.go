@@ -44,7 +44,8 @@ func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request) {
 		"expiration":  c.ExpiresAt.UTC().Format(time.RFC3339),
 		"expired":     !now.Before(c.ExpiresAt),
 	}
-	if repo := q.Get("repository"); repo != "" && now.Before(c.ExpiresAt) {
+	// Only for the repository the caller names in the token's own domain.
+	if repo := q.Get("repository"); repo != "" && now.Before(c.ExpiresAt) && q.Get("domain") == c.Domain && q.Get("domain-owner") == c.DomainOwner {
 		if warnings := s.searchOrderWarnings(r, c, repo); warnings != nil {
 			info["searchOrderWarnings"] = warnings
 		}
