@@ -79,7 +79,7 @@ func envOr(k, def string) string {
 func main() {
 	flag.Parse()
 	log.SetFlags(log.Ltime)
-	if *wharfBin == "" || *ceilingBin == "" {
+	if *wharfBin == "" || *ceilingBin == "" && *soakFor == 0 {
 		log.Fatal("-wharf and -ceiling are required (bench/run.sh builds them)")
 	}
 	h := &harness{}
@@ -173,6 +173,9 @@ func (h *harness) run() error {
 	}
 	if err := h.load(); err != nil {
 		return err
+	}
+	if *soakFor > 0 { // the soak instead of the benchmarks (soak.go)
+		return h.runSoak()
 	}
 	if *pgS3 && len(workloads()) > 0 {
 		if err := h.startPGS3(); err != nil {
@@ -343,7 +346,7 @@ func waitHTTP(url string, header http.Header) error {
 
 func (h *harness) startWharf() error {
 	env := []string{}
-	if *pprofOut != "" {
+	if *pprofOut != "" || *soakFor > 0 {
 		h.pprofAddr = freeAddr()
 		env = append(env, "WHARF_PPROF="+h.pprofAddr)
 	}

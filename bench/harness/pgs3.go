@@ -67,7 +67,7 @@ func (h *harness) startPGS3() error {
 	}
 	env := []string{"WHARF_STORE=" + dsn, "WHARF_BLOB=" + blobURL,
 		"WHARF_S3_ACCESS_KEY_ID=" + s3AccessKey, "WHARF_S3_SECRET_ACCESS_KEY=" + s3SecretKey}
-	if *pprofOut != "" {
+	if *pprofOut != "" || *soakFor > 0 {
 		st.pprofAddr = freeAddr()
 		env = append(env, "WHARF_PPROF="+st.pprofAddr)
 	}

@@ -87,6 +87,7 @@ func (a *API) createRepository(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	a.cfg.Log.Info("repository created", "domain", r.DomainName, "repository", r.Name, "by", c.caller.Principal)
+	a.warnConfusion(ctx, r)
 	return map[string]any{"repository": a.repositoryDescription(r)}, nil
 }
 
@@ -111,6 +112,9 @@ func (a *API) updateRepository(ctx context.Context, c *call) (any, error) {
 		c.in.OptString("description"), upstreamNames(c.in.List("upstreams")), c.in.Has("upstreams"))
 	if err != nil {
 		return nil, err
+	}
+	if c.in.Has("upstreams") {
+		a.warnConfusion(ctx, r)
 	}
 	return map[string]any{"repository": a.repositoryDescription(r)}, nil
 }
@@ -181,7 +185,26 @@ func (a *API) changeConnection(ctx context.Context, c *call, change func(ctx con
 		return nil, err
 	}
 	a.cfg.Log.Info(logMsg, "repository", r.Name, "connection", connection, "by", c.caller.Principal)
+	if len(r.ExternalConnections) > 0 { // associated: may now be searched before an internal repository
+		a.warnConfusion(ctx, r)
+	}
 	return map[string]any{"repository": a.repositoryDescription(r)}, nil
+}
+
+// warnConfusion logs a warning for every repository whose search order,
+// after a change to r, puts an external connection before a repository of
+// packages published in the domain (registry.ConfusionRisks). The change
+// stands either way: CodeArtifact's semantics are kept.
+func (a *API) warnConfusion(ctx context.Context, r store.Repository) {
+	risks, err := a.reg.ConfusionRisksAround(ctx, r.DomainOwner, r.DomainName, r.Name)
+	if err != nil {
+		a.cfg.Log.Warn("could not check search orders for dependency confusion", "domain", r.DomainName, "repository", r.Name, "err", err)
+		return
+	}
+	for _, risk := range risks {
+		a.cfg.Log.Warn("dependency confusion possible: "+risk.String(), "domain", r.DomainName, "repository", risk.Repository,
+			"connection", risk.Connection, "via", risk.Via, "holder", risk.Holder)
+	}
 }
 
 // servedFormats are the formats with a data plane in this build.

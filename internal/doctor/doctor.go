@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -295,7 +296,7 @@ const tokenInfoPath = "/wharf/v1/token-info"
 // verified token gets an answer; for anything else the probe reports the
 // server's refusal.
 func (d *doctor) tokenInfo(ix *index, t target) {
-	req, err := http.NewRequestWithContext(d.ctx, http.MethodGet, t.base+tokenInfoPath+"?domain="+t.domain+"&domain-owner="+t.owner, nil)
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodGet, t.base+tokenInfoPath+"?domain="+t.domain+"&domain-owner="+t.owner+"&repository="+url.QueryEscape(t.repo), nil)
 	if err != nil {
 		return
 	}
@@ -313,6 +314,9 @@ func (d *doctor) tokenInfo(ix *index, t target) {
 		DomainOwner string    `json:"domainOwner"`
 		Expiration  time.Time `json:"expiration"`
 		Expired     bool      `json:"expired"`
+		// Set when the token may read the repository and its search order
+		// puts an external connection before internal packages.
+		SearchOrderWarnings []string `json:"searchOrderWarnings"`
 	}
 	if json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&info) != nil {
 		return
@@ -334,6 +338,9 @@ func (d *doctor) tokenInfo(ix *index, t target) {
 			sev, msg = Warn, msg+": it expires soon"
 		}
 		d.add(Finding{Severity: sev, Code: "token-valid", Source: src, Index: ix.label(), Message: msg})
+	}
+	for _, w := range info.SearchOrderWarnings {
+		d.add(Finding{Severity: Warn, Code: "dependency-confusion", Source: "repository " + t.repo, Index: ix.label(), Message: w})
 	}
 }
 

@@ -38,8 +38,11 @@ func (c Config) blobURL() string {
 func openStore(ctx context.Context, raw string) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(raw, "sqlite://"):
-		path := strings.TrimPrefix(raw, "sqlite://")
-		st, err := sqlite.Open(path)
+		path, sync, err := sqliteURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		st, err := sqlite.OpenSync(path, sync)
 		if err != nil {
 			return nil, err
 		}
@@ -54,6 +57,28 @@ func openStore(ctx context.Context, raw string) (store.Store, error) {
 		return postgres.Open(ctx, raw)
 	}
 	return nil, fmt.Errorf("--store %q: use sqlite:///path/to/wharf.db or postgres://user:password@host:5432/db", redactURL(raw))
+}
+
+// sqliteURL splits sqlite:///path/wharf.db[?synchronous=normal]: commits are
+// durable (FULL) unless NORMAL is asked for, which trades the last writes
+// before an OS crash or power loss for cheaper commits.
+func sqliteURL(raw string) (string, sqlite.Synchronous, error) {
+	path, query, _ := strings.Cut(strings.TrimPrefix(raw, "sqlite://"), "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("--store %q: %v", raw, err)
+	}
+	sync := sqlite.SyncFull
+	for k, v := range q {
+		switch {
+		case k == "synchronous" && len(v) == 1 && strings.EqualFold(v[0], "full"):
+		case k == "synchronous" && len(v) == 1 && strings.EqualFold(v[0], "normal"):
+			sync = sqlite.SyncNormal
+		default:
+			return "", "", fmt.Errorf("--store %q: the only sqlite option is synchronous=full (the default: commits survive a power loss) or synchronous=normal (faster commits; a crash can lose the last ones)", raw)
+		}
+	}
+	return path, sync, nil
 }
 
 // openBlobs opens the blob store --blob names: file://DIR or

@@ -87,26 +87,32 @@ func BenchmarkPageMiss(b *testing.B) {
 }
 
 // BenchmarkAddAsset: one published file (a new version; a new package every
-// benchFiles files), the unit of bench/scalegen and of publishing.
+// benchFiles files), the unit of bench/scalegen and of publishing; with
+// durable commits (FULL, the default: an fsync of the WAL per commit) and
+// with NORMAL (fsync at checkpoints only), to show what durability costs.
 func BenchmarkAddAsset(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "wharf.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	now := time.Now().UTC()
-	if err := benchRepository(ctx, s, now); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	defer reportCPU(b)()
-	i := 0
-	for b.Loop() {
-		if err := addBenchAsset(ctx, s, i/benchFiles, i%benchFiles, now); err != nil {
-			b.Fatal(err)
-		}
-		i++
+	for _, sync := range []Synchronous{SyncFull, SyncNormal} {
+		b.Run("sync="+string(sync), func(b *testing.B) {
+			s, err := OpenSync(filepath.Join(b.TempDir(), "wharf.db"), sync)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			now := time.Now().UTC()
+			if err := benchRepository(ctx, s, now); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			i := 0
+			for b.Loop() {
+				if err := addBenchAsset(ctx, s, i/benchFiles, i%benchFiles, now); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
 

@@ -7,6 +7,12 @@
 // SQLITE_BUSY regardless of busy_timeout). Reads use a pool of read-only
 // connections that WAL lets run alongside the writer. busy_timeout still
 // covers other processes opening the same file.
+//
+// Durability: synchronous=FULL by default, so SQLite fsyncs the WAL at every
+// commit and an acknowledged write (a publish whose blob is already
+// fsynced) survives an OS crash or power loss. NORMAL (OpenSync) syncs only
+// at checkpoints: cheaper commits, but the last transactions before such a
+// crash can be rolled back (never corrupted). bench/README.md has the cost.
 package sqlite
 
 import (
@@ -32,14 +38,34 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+const basePragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 
-// Open opens or creates the database at path and brings its schema up to date.
-func Open(path string) (*Store, error) {
+// Synchronous is SQLite's synchronous setting (https://sqlite.org/pragma.html#pragma_synchronous).
+type Synchronous string
+
+const (
+	// SyncFull fsyncs the WAL at every commit: a write is durable once
+	// acknowledged. The default.
+	SyncFull Synchronous = "FULL"
+	// SyncNormal fsyncs only at checkpoints: an OS crash or power loss can
+	// roll back the last acknowledged writes (the database stays consistent).
+	SyncNormal Synchronous = "NORMAL"
+)
+
+// Open opens or creates the database at path and brings its schema up to
+// date, with durable commits (SyncFull).
+func Open(path string) (*Store, error) { return OpenSync(path, SyncFull) }
+
+// OpenSync is Open with a chosen synchronous setting.
+func OpenSync(path string, sync Synchronous) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		// The driver would read these as URI syntax, not as part of the name.
 		return nil, fmt.Errorf("sqlite: unsupported database path %q", path)
 	}
+	if sync != SyncFull && sync != SyncNormal {
+		return nil, fmt.Errorf("sqlite: synchronous=%q: use FULL or NORMAL", sync)
+	}
+	pragmas := basePragmas + "&_pragma=synchronous(" + string(sync) + ")"
 	w, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
