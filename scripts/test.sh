@@ -69,14 +69,18 @@ if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$VGW_BIN" ]; then
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
-# The AWS SDK for JavaScript v3's CodeArtifact client, pinned, for
-# test/clients TestJSSDKPublish (about 18 MB, a few seconds, once).
-JS_SDK_VERSION=3.1124.0 # keep in step with jsSDKVersion in test/clients/jssdk_test.go
-export WHARF_JS_SDK_DIR="${WHARF_JS_SDK_DIR:-$HOME/.cache/wharf-test/aws-sdk-js-$JS_SDK_VERSION}"
+# The AWS SDK for JavaScript v3's CodeArtifact client, for test/clients
+# TestJSSDKPublish: installed with npm ci from test/clients/jssdk's lock
+# file, so every package is pinned (about 18 MB, a few seconds, once per
+# lock file).
+JS_SDK_LOCK=test/clients/jssdk/package-lock.json
+JS_SDK_VERSION=$(sed -n 's/.*"@aws-sdk\/client-codeartifact": "\(.*\)".*/\1/p' test/clients/jssdk/package.json)
+export WHARF_JS_SDK_DIR="${WHARF_JS_SDK_DIR:-$HOME/.cache/wharf-test/aws-sdk-js-$(sha256sum "$JS_SDK_LOCK" | cut -c1-12)}"
 if [ ! -f "$WHARF_JS_SDK_DIR/node_modules/@aws-sdk/client-codeartifact/package.json" ]; then
-	log "installing @aws-sdk/client-codeartifact@$JS_SDK_VERSION into $WHARF_JS_SDK_DIR"
+	log "installing @aws-sdk/client-codeartifact@$JS_SDK_VERSION (npm ci) into $WHARF_JS_SDK_DIR"
 	mkdir -p "$WHARF_JS_SDK_DIR"
-	npm install --prefix "$WHARF_JS_SDK_DIR" --no-audit --no-fund --silent "@aws-sdk/client-codeartifact@$JS_SDK_VERSION"
+	cp test/clients/jssdk/package.json "$JS_SDK_LOCK" "$WHARF_JS_SDK_DIR/"
+	npm ci --prefix "$WHARF_JS_SDK_DIR" --no-audit --no-fund --silent
 fi
 
 AWS=$(aws_bin) || { echo "no aws CLI found even after installing awscli" >&2; exit 1; }

@@ -1,6 +1,8 @@
 package clients
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -9,21 +11,24 @@ import (
 	"testing"
 )
 
-// jsSDKVersion is the AWS SDK for JavaScript v3 CodeArtifact client that
-// scripts/test.sh installs (npm, pinned) for TestJSSDKPublish.
-const jsSDKVersion = "3.1124.0"
-
-// jsSDKDir is where scripts/test.sh installs it: $WHARF_JS_SDK_DIR, else
-// ~/.cache/wharf-test/aws-sdk-js-VERSION.
+// jsSDKDir is where scripts/test.sh installs the AWS SDK for JavaScript v3
+// CodeArtifact client with npm ci from jssdk/package-lock.json (every
+// package pinned): $WHARF_JS_SDK_DIR, else
+// ~/.cache/wharf-test/aws-sdk-js-<the lock file's sha256, 12 digits>.
 func jsSDKDir(t *testing.T) string {
 	if d := os.Getenv("WHARF_JS_SDK_DIR"); d != "" {
 		return d
+	}
+	lock, err := os.ReadFile(filepath.Join("jssdk", "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(home, ".cache", "wharf-test", "aws-sdk-js-"+jsSDKVersion)
+	sum := sha256.Sum256(lock)
+	return filepath.Join(home, ".cache", "wharf-test", "aws-sdk-js-"+hex.EncodeToString(sum[:])[:12])
 }
 
 // TestJSSDKPublish: the JavaScript SDK signs PublishPackageVersion over the
@@ -35,7 +40,7 @@ func TestJSSDKPublish(t *testing.T) {
 	dir := jsSDKDir(t)
 	module := filepath.Join(dir, "node_modules", "@aws-sdk", "client-codeartifact")
 	if _, err := os.Stat(filepath.Join(module, "package.json")); err != nil {
-		t.Fatalf("the JavaScript SDK is missing (%v): run scripts/test.sh, which runs npm install --prefix %s @aws-sdk/client-codeartifact@%s", err, dir, jsSDKVersion)
+		t.Fatalf("the JavaScript SDK is missing (%v): run scripts/test.sh, which installs it into %s with npm ci from test/clients/jssdk", err, dir)
 	}
 	srv := startServer(t, serverConfig{})
 	script := filepath.Join(t.TempDir(), "publish.js")
