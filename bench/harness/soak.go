@@ -37,6 +37,7 @@ var (
 	soakFor     = flag.Duration("soak", 0, "run the soak instead of the benchmarks: this long per wharf (e.g. 10m); see bench/soak.sh")
 	soakWorkers = flag.Int("soak-workers", 4, "concurrent workers of the soak")
 	soakSamples = flag.Int("soak-samples", 4, "samples taken during the soak, besides before and after")
+	soakHeapDir = flag.String("soak-heap-dir", "", "keep the server's heap profile after the soak here (heap-<wharf>.pb.gz), for go tool pprof -top")
 )
 
 // soakOp is one kind of request of the mix. refusal: a 4xx is the right
@@ -207,11 +208,33 @@ type soakSample struct {
 	label                  string
 	at                     time.Duration
 	rssKB, goroutines, fds int64
+	heapInuse              int64 // bytes of Go heap in use (runtime.MemStats.HeapInuse), -1 if unknown
 	requests, unexpected   int64
 }
 
+// heapInuse reads HeapInuse from the memory statistics that end a debug=1
+// heap profile: with VmRSS it tells live Go memory from pages the runtime
+// keeps or the SQLite page cache.
+func heapInuse(pprofAddr string) int64 {
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# HeapInuse = "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
 func (s *soakRun) sample(label string, at time.Duration) soakSample {
-	smp := soakSample{label: label, at: at, rssKB: procStatus(s.w.pid)["VmRSS"], goroutines: -1, fds: -1}
+	smp := soakSample{label: label, at: at, rssKB: procStatus(s.w.pid)["VmRSS"], goroutines: -1, fds: -1,
+		heapInuse: heapInuse(s.pprof)}
 	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.w.pid)); err == nil {
 		smp.fds = int64(len(ents))
 	}
@@ -330,8 +353,8 @@ func (h *harness) soak(label string, w *wharfInst, pprofAddr string) (string, er
 	for i := 1; i <= *soakSamples; i++ {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * every)))
 		smp := s.sample("during", time.Since(start))
-		log.Printf("soak %s: %s: %d requests, %d unexpected, RSS %s, %d goroutines, %d fds",
-			label, smp.at.Round(time.Second), smp.requests, smp.unexpected, mib(smp.rssKB), smp.goroutines, smp.fds)
+		log.Printf("soak %s: %s: %d requests, %d unexpected, RSS %s, Go heap %s, %d goroutines, %d fds",
+			label, smp.at.Round(time.Second), smp.requests, smp.unexpected, mib(smp.rssKB), mib(smp.heapInuse/1024), smp.goroutines, smp.fds)
 		samples = append(samples, smp)
 	}
 	time.Sleep(time.Until(start.Add(*soakFor)))
@@ -340,7 +363,30 @@ func (h *harness) soak(label string, w *wharfInst, pprofAddr string) (string, er
 	elapsed := time.Since(start)
 	settle()
 	samples = append(samples, s.sample("after", elapsed))
+	if *soakHeapDir != "" {
+		if err := s.keepHeapProfile(filepath.Join(*soakHeapDir, "heap-"+w.name+".pb.gz")); err != nil {
+			log.Printf("soak %s: heap profile: %v", label, err)
+		}
+	}
 	return s.table(label, elapsed, samples), nil
+}
+
+// keepHeapProfile saves the server's heap profile (after a GC) to path.
+func (s *soakRun) keepHeapProfile(path string) error {
+	resp, err := http.Get("http://" + s.pprof + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func (s *soakRun) table(label string, elapsed time.Duration, samples []soakSample) string {
@@ -372,10 +418,10 @@ func (s *soakRun) table(label string, elapsed time.Duration, samples []soakSampl
 			fmt.Fprintf(&b, "first unexpected answer to %s: %s\n", n, f)
 		}
 	}
-	fmt.Fprintln(&b, "| sample | at | VmRSS | goroutines | open fds |")
-	fmt.Fprintln(&b, "| --- | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(&b, "| sample | at | VmRSS | Go heap in use | goroutines | open fds |")
+	fmt.Fprintln(&b, "| --- | ---: | ---: | ---: | ---: | ---: |")
 	for _, smp := range samples {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d |\n", smp.label, smp.at.Round(time.Second), mib(smp.rssKB), smp.goroutines, smp.fds)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d |\n", smp.label, smp.at.Round(time.Second), mib(smp.rssKB), mib(smp.heapInuse/1024), smp.goroutines, smp.fds)
 	}
 	return b.String()
 }
