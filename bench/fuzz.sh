@@ -43,6 +43,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=${FUZZ_OUT:-/tmp/wharf-fuzz}
 mkdir -p "$out/bin"
+declare -A built # packages whose test binary this run has built
 module=$(go list -m)
 cache=$(go env GOCACHE)/fuzz
 table="$out/table.md"
@@ -100,13 +101,16 @@ for entry in "${targets[@]}"; do
 		continue
 	fi
 	bin="$out/bin/$(echo "${pkg#"$module"/}" | tr / _).test"
-	if [ ! -x "$bin" ]; then
+	# Built once per package and run, never reused from an earlier run
+	# (which would fuzz yesterday's code); Go's build cache keeps it cheap.
+	if [ -z "${built[$pkg]:-}" ]; then
 		echo "== build $pkg" >&2
 		if ! go test -c -fuzz=. -o "$bin" "$pkg" >"$out/build.log" 2>&1; then
 			cat "$out/build.log" >&2
 			echo "| $t | ${pkg#"$module"/} | build failed | | | | |" >>"$table"
 			continue
 		fi
+		built[$pkg]=1
 	fi
 	crashdir="$dir/testdata/fuzz/$t"
 	before=$(count_files "$crashdir")
