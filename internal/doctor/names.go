@@ -83,12 +83,6 @@ func splitURL(raw string) (clean, userinfo string, has bool) {
 	return raw[:i+3] + rest[at+1:], rest[:at], true
 }
 
-// redact returns a URL without its userinfo, for output.
-func redact(raw string) string {
-	clean, _, _ := splitURL(raw)
-	return shownURL(clean)
-}
-
 // shownURL is an index URL (its userinfo already split off) as output
 // shows it: every query value replaced, since some indexes take a token
 // there. Textual, like splitURL, so a URL that does not parse still shows.

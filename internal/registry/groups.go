@@ -482,21 +482,6 @@ func (r *Registry) groupAllowsPublish(ctx context.Context, ref RepoRef, k store.
 	return Forbidden("publishing %s (%s) to repository %s is refused: %s", k.Name, k.Format, ref.Repository, t.refusal(g, RestrictPublish, ref.Repository))
 }
 
-// groupAllowsUpstream applies the package's group to versions entering
-// repo from an external connection (typ EXTERNAL_UPSTREAM, repo holding the
-// connection) or from its upstream repositories (INTERNAL_UPSTREAM).
-func (r *Registry) groupAllowsUpstream(ctx context.Context, typ string, ref RepoRef, k store.PackageKey) (bool, string, error) {
-	t, err := r.sharedGroupTree(ctx, ref.Owner, ref.Domain)
-	if err != nil {
-		return false, "", err
-	}
-	g, _ := t.match(k.Format, k.Namespace, k.Name)
-	if t.allows(g, typ, ref.Repository) {
-		return true, "", nil
-	}
-	return false, t.refusal(g, typ, ref.Repository), nil
-}
-
 // upstreamGate decides which sources of a resolution from ref the
 // package's group lets in: upstream repositories need INTERNAL_UPSTREAM
 // for the requesting repository; an external connection needs

@@ -22,9 +22,6 @@ const (
 	StatusUnfinished = "Unfinished"
 )
 
-// Listed reports whether a version with this status appears in listings.
-func Listed(status string) bool { return status == StatusPublished }
-
 // Downloadable reports whether a version's assets may be downloaded.
 func Downloadable(status string) bool { return status == StatusPublished || status == StatusUnlisted }
 
