@@ -123,10 +123,10 @@ func redactURL(u *url.URL) string {
 	return r.String()
 }
 
-// Redact returns s, a URL as text, in URL's redacted form; text that does
-// not parse as a URL is not shown at all.
+// Redact returns s, a URL as text, in URL's redacted form (trimmed, as
+// ParseURL reads it); text that does not parse as a URL is not shown at all.
 func Redact(s string) string {
-	u, err := url.Parse(s)
+	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return "(a URL that does not parse)"
 	}
