@@ -11,10 +11,13 @@ import (
 )
 
 // refusedBodyDrain is how much of a refused request's body is read past
-// before answering, so a client that sends its whole body before reading
-// (twine, curl) sees the refusal; a longer body gets the answer and a
-// closed connection. Reading past costs no memory.
-const refusedBodyDrain = 32 << 20
+// before answering: as much as the largest upload any format accepts
+// (pypi's 5 GiB file and its form), so that a client that sends its whole
+// body before reading (twine, requests, curl) sees the refusal instead of
+// a connection reset, which is what closing on a client still sending
+// gives it. Reading past costs bandwidth, no memory, and a body that stops
+// making progress is cut by the idle deadline (middleware.go).
+const refusedBodyDrain = 5<<30 + 64<<20
 
 // mayPublishSome is the check every data-plane request that carries a body
 // passes before its format reads a byte of it: may the principal publish
