@@ -160,15 +160,13 @@ func (s *Server) accessKeys(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			// Revoked first: should the delete fail, the key's tokens are
 			// refused anyway, and the key can only mint new ones.
-			now := time.Now().UTC()
-			err = s.revoke(ctx, store.Revocation{AccessKeyID: id, Principal: k.Principal, Before: now,
-				Reason: "access key " + id + " was deleted", CreatedAt: now}, creds.Principal)
+			err = s.revokeKeyTokens(ctx, k, "deleted", creds.Principal)
 		}
 		if err == nil {
 			err = s.store.DeleteAccessKey(ctx, id)
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			adminError(w, http.StatusNotFound, "ResourceNotFoundException", fmt.Sprintf("access key %q not found; `wharf admin list-access-keys` lists them", id))
+			accessKeyNotFound(w, id)
 			return
 		}
 		if err != nil {
@@ -268,6 +266,19 @@ func adminError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(map[string]string{"message": msg})
 }
 
+// revokeKeyTokens revokes the tokens minted from k until now, because k
+// was deleted or deactivated; the principal is recorded too, for tokens
+// minted before tokens carried their access key id.
+func (s *Server) revokeKeyTokens(ctx context.Context, k store.AccessKey, why, by string) error {
+	now := time.Now().UTC()
+	return s.revoke(ctx, store.Revocation{AccessKeyID: k.AccessKeyID, Principal: k.Principal, Before: now,
+		Reason: "access key " + k.AccessKeyID + " was " + why, CreatedAt: now}, by)
+}
+
+func accessKeyNotFound(w http.ResponseWriter, id string) {
+	adminError(w, http.StatusNotFound, "ResourceNotFoundException", fmt.Sprintf("access key %q not found; `wharf admin list-access-keys` lists them", id))
+}
+
 // updateAccessKey deactivates or reactivates a key. Deactivating revokes
 // the tokens minted from it until then (first, so that a failure leaves
 // them revoked rather than the key inactive with its tokens working);
@@ -281,15 +292,13 @@ func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request, by stri
 	}
 	k, err := s.store.GetAccessKey(ctx, id)
 	if err == nil && status == "Inactive" {
-		now := time.Now().UTC()
-		err = s.revoke(ctx, store.Revocation{AccessKeyID: id, Principal: k.Principal, Before: now,
-			Reason: "access key " + id + " was deactivated", CreatedAt: now}, by)
+		err = s.revokeKeyTokens(ctx, k, "deactivated", by)
 	}
 	if err == nil {
 		err = s.store.SetAccessKeyInactive(ctx, id, status == "Inactive")
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		adminError(w, http.StatusNotFound, "ResourceNotFoundException", fmt.Sprintf("access key %q not found; `wharf admin list-access-keys` lists them", id))
+		accessKeyNotFound(w, id)
 		return
 	}
 	if err != nil {
