@@ -21,6 +21,7 @@
 #   BENCH_NO_INSTALL=1  skip apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/versitygw.sh
 
 pgs3=1
 for a in "$@"; do
@@ -57,15 +58,7 @@ exec_args=(-wharf "$tmp/wharf" -ceiling "$tmp/ceiling" -scalegen "$tmp/scalegen"
 if [ $pgs3 = 1 ]; then
 	# versitygw, the S3 server: built once from the Go module proxy, where
 	# scripts/test.sh puts it.
-	vgw=$(command -v versitygw || true)
-	if [ -z "$vgw" ]; then
-		vgw="$(go env GOBIN)"
-		vgw="${vgw:-$(go env GOPATH | cut -d: -f1)/bin}/versitygw"
-		if [ ! -x "$vgw" ]; then
-			echo "building versitygw v1.8.0 into $vgw (about a minute)" >&2
-			go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
-		fi
-	fi
+	vgw=$(versitygw_bin)
 	exec_args+=(-versitygw "$vgw")
 fi
 

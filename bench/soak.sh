@@ -12,6 +12,7 @@
 # file is 8 MiB here (-big-mib), a few of them downloaded per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/versitygw.sh
 
 pgs3=1
 for a in "$@"; do
@@ -31,15 +32,7 @@ go build -o "$tmp/harness" ./bench/harness
 
 args=(-wharf "$tmp/wharf" -soak 10m -big-mib 8)
 if [ $pgs3 = 1 ]; then
-	vgw=$(command -v versitygw || true)
-	if [ -z "$vgw" ]; then
-		vgw="$(go env GOBIN)"
-		vgw="${vgw:-$(go env GOPATH | cut -d: -f1)/bin}/versitygw"
-		if [ ! -x "$vgw" ]; then
-			echo "building versitygw v1.8.0 into $vgw (about a minute)" >&2
-			go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
-		fi
-	fi
+	vgw=$(versitygw_bin)
 	args+=(-versitygw "$vgw")
 fi
 # Later flags win: the caller's -soak, -big-mib ... override these.
