@@ -83,6 +83,12 @@ if [ ! -f "$WHARF_JS_SDK_DIR/node_modules/@aws-sdk/client-codeartifact/package.j
 	npm ci --prefix "$WHARF_JS_SDK_DIR" --no-audit --no-fund --silent
 fi
 
+# Today's Python clients (uv, pip, twine, poetry, pdm, hatch, flit, build),
+# pinned with hashes, each in its own virtual environment; the older ones
+# above (image pip, Debian's twine, poetry, pdm) stay tested beside them.
+WHARF_PY_CLIENTS_DIR=$(scripts/pyclients.sh)
+export WHARF_PY_CLIENTS_DIR
+
 AWS=$(aws_bin) || { echo "no aws CLI found even after installing awscli" >&2; exit 1; }
 PYDIR=$(dirname "$AWS")
 PIP="$PYDIR/pip"
@@ -95,6 +101,11 @@ echo "  pip:       $PIP: $("$PIP" --version 2>&1)"
 echo "  twine:     $(command -v twine): $(twine --version 2>&1 | head -1)"
 echo "  build:     /usr/bin/python3 -m build $(/usr/bin/python3 -m build --version 2>&1 | cut -d' ' -f2) (setuptools $(/usr/bin/python3 -c 'import setuptools;print(setuptools.__version__)'), flit_core $(/usr/bin/python3 -c 'import flit_core;print(flit_core.__version__)'))"
 echo "  curl:      $(curl --version | head -1)"
+echo "  poetry:    /usr/bin/poetry: $(/usr/bin/poetry --version 2>&1 | tail -1)"
+echo "  pdm:       /usr/bin/pdm: $(/usr/bin/pdm --version 2>&1 | tail -1)"
+for t in uv pip twine poetry pdm hatch flit; do
+	printf '  %-10s %s\n' "$t:" "$WHARF_PY_CLIENTS_DIR/$t/bin/$t: $("$WHARF_PY_CLIENTS_DIR/$t/bin/$t" --version 2>&1 | head -1)"
+done
 echo "  js sdk:    @aws-sdk/client-codeartifact@$JS_SDK_VERSION on node $(node --version)"
 
 log "go mod download"

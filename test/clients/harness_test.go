@@ -238,6 +238,21 @@ var installHint = map[string]string{
 	"node":    "node: `apt-get install -y nodejs npm` (scripts/test.sh does this)",
 }
 
+// currentPython lists today's Python clients, which scripts/pyclients.sh
+// installs (pinned, one virtual environment each) under
+// $WHARF_PY_CLIENTS_DIR; the tool key is "<name>-current" except for those
+// with no older version under test (uv, hatch, flit).
+var currentPython = map[string]string{
+	"uv":             "uv/bin/uv",
+	"pip-current":    "pip/bin/pip",
+	"twine-current":  "twine/bin/twine",
+	"poetry-current": "poetry/bin/poetry",
+	"pdm-current":    "pdm/bin/pdm",
+	"hatch":          "hatch/bin/hatch",
+	"flit":           "flit/bin/flit",
+	"build-current":  "build/bin/python", // python -m build, with setuptools, flit_core and hatchling
+}
+
 func tools() *toolchain {
 	toolsOnce.Do(func() {
 		tc := &toolchain{missing: map[string]string{}, path: map[string]string{}}
@@ -277,6 +292,15 @@ func tools() *toolchain {
 		find("pdm", "/usr/bin/pdm")
 		find("node", "/usr/bin/node", "/usr/local/bin/node")
 		find("build", "/usr/bin/python3")
+		pyClients := os.Getenv("WHARF_PY_CLIENTS_DIR")
+		for tool, rel := range currentPython {
+			installHint[tool] = tool + ": scripts/pyclients.sh installs it (scripts/test.sh runs it and exports WHARF_PY_CLIENTS_DIR)"
+			if pyClients == "" {
+				tc.missing[tool] = "WHARF_PY_CLIENTS_DIR is not set"
+				continue
+			}
+			find(tool, filepath.Join(pyClients, rel))
+		}
 		if p, ok := tc.path["python3"]; ok {
 			if out, err := exec.Command(p, "-c", "import boto3").CombinedOutput(); err != nil {
 				delete(tc.path, "python3")
@@ -341,6 +365,11 @@ func newClientEnv(t *testing.T, srv *server) *clientEnv {
 		"PIP_TIMEOUT":                   "60",
 		"PYTHON_KEYRING_BACKEND":        "keyring.backends.null.Keyring",
 		"TWINE_NON_INTERACTIVE":         "1",
+		"UV_PYTHON_DOWNLOADS":           "never", // uv uses the machine's Python 3.11 (UV_PYTHON), never a download
+		"UV_PYTHON":                     tc.path["python3"],
+		"UV_NO_PROGRESS":                "1",
+		"UV_KEYRING_PROVIDER":           "disabled",
+		"UV_HTTP_RETRIES":               "0", // as PIP_RETRIES: report the server's first answer
 		"AWS_ACCESS_KEY_ID":             rootKeyID,
 		"AWS_SECRET_ACCESS_KEY":         rootSecret,
 		"AWS_DEFAULT_REGION":            region,
