@@ -84,8 +84,8 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wharf admin: unknown command %q\n\n%s", sub, adminUsage)
 		return 2
 	}
-	if !parse(fs, args[1:], stderr) {
-		return 2
+	if code, ok := parse(fs, args[1:], stdout, stderr); !ok {
+		return code
 	}
 	cmd := "admin " + sub
 	ctx := context.Background()

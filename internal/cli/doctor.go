@@ -16,8 +16,8 @@ func doctorCmd(args []string, stdout, stderr io.Writer) int {
 	project := fs.String("project", "", "project directory (default: the current directory)")
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	offline := fs.Bool("offline", false, "do not ask the servers about tokens and indexes")
-	if !parse(fs, args, stderr) {
-		return 2
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *project != "" {
 		abs, err := filepath.Abs(*project)

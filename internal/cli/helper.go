@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,17 +43,28 @@ func (c *conn) token(ctx context.Context, cl *client.Client) (client.Token, erro
 	return cl.GetAuthorizationToken(ctx, c.domain, c.owner, time.Duration(c.duration)*time.Second)
 }
 
-// parse parses flags; a usage error has been printed when it returns false.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+// parse parses a subcommand's flags. When it returns ok=false the caller
+// returns code: 0 after -h/--help, whose usage went to stdout (the user
+// asked for it, so it is neither an error nor stderr's business), 2 after a
+// usage error, printed with the usage to stderr.
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	err := fs.Parse(args)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return false
+	if errors.Is(err, flag.ErrHelp) {
+		stdout.Write(out.Bytes())
+		return 0, false
+	}
+	stderr.Write(out.Bytes())
+	if err != nil {
+		return 2, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "wharf %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return false
+		return 2, false
 	}
-	return true
+	return 0, true
 }
 
 // token prints a bare token and a newline, so `X=$(wharf token ...)` can
@@ -62,8 +74,8 @@ func token(args []string, stdout, stderr io.Writer) int {
 	var c conn
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print the JSON document {authorizationToken, expiration} instead of the bare token")
-	if !parse(fs, args, stderr) {
-		return 2
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	ctx := context.Background()
 	cl, err := c.client(ctx)

@@ -51,8 +51,8 @@ func login(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.project, "project", "", "uv, poetry, pdm: the project directory whose pyproject.toml gets the index (default: the current directory if it has a pyproject.toml)")
 	fs.BoolVar(&a.extraIndex, "extra-index", false, "pip: add the repository to extra-index-url instead of replacing index-url")
 	fs.BoolVar(&a.dryRun, "dry-run", false, "print what would be written, with the token masked, and write nothing")
-	if !parse(fs, args, stderr) {
-		return 2
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	planners := map[string]func(*loginArgs) (*loginPlan, error){
 		"pip": planPip, "twine": planTwine, "uv": planUV, "poetry": planPoetry, "pdm": planPDM, "npm": planNPM,

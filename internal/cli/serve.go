@@ -115,7 +115,28 @@ func formatConnections(m map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
-func serve(args []string, stderr io.Writer) int {
+// serveEnvOnly lists the settings with no flag: secrets, read only from the
+// environment so they never show up in a process listing or a file.
+const serveEnvOnly = `
+Settings read only from the environment (secrets never come from flags or files):
+  WHARF_ROOT_ACCESS_KEY_ID, WHARF_ROOT_SECRET_ACCESS_KEY
+        the administrator's credentials (both or neither; default: generated at
+        first start, printed once, kept in <data-dir>/root-credentials, mode 0600)
+  WHARF_ACCOUNT_ID
+        the 12-digit account id in ARNs and endpoints (also account_id in --config;
+        default: generated at first start and kept in the metadata store)
+  WHARF_MASTER_KEY
+        the key sealing access keys' secrets at rest (default: generated into
+        <data-dir>/master.key); every replica needs the same one
+  WHARF_S3_ACCESS_KEY_ID, WHARF_S3_SECRET_ACCESS_KEY
+        credentials for an s3:// --blob (default: the AWS credential chain)
+  WHARF_EXTERNAL_CONNECTION_<NAME>_USERNAME, ..._PASSWORD, ..._HEADER
+        credentials an external connection sends to its own origin; <NAME> is the
+        connection name upper-cased with every other character as '_'
+        (public:pypi -> PUBLIC_PYPI); _PASSWORD_FILE and _HEADER_FILE read a file
+`
+
+func serve(args []string, stdout, stderr io.Writer) int {
 	cfgFile := configPath(args)
 	fc, err := loadFileConfig(cfgFile)
 	if err != nil {
@@ -145,12 +166,13 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&timeout, "upstream-timeout", setting("WHARF_UPSTREAM_TIMEOUT", fc.UpstreamTimeout, upstream.DefaultConfig.Timeout.String()), "how long to wait for an upstream to answer (WHARF_UPSTREAM_TIMEOUT)")
 	fs.StringVar(&sweep, "sweep-interval", setting("WHARF_SWEEP_INTERVAL", fc.SweepInterval, server.DefaultSweepInterval.String()), "how often leftovers of killed uploads are removed while running (WHARF_SWEEP_INTERVAL)")
 	fs.StringVar(&bodyIdle, "body-idle-timeout", setting("WHARF_BODY_IDLE_TIMEOUT", fc.BodyIdleTimeout, server.DefaultBodyIdleTimeout.String()), "cut a request body (upload) that sends nothing for this long (WHARF_BODY_IDLE_TIMEOUT)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: wharf serve [flags]\n\nFlags (each also read from the WHARF_* variable named, then from --config):\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), serveEnvOnly)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wharf serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	// Like the connections, --store and --blob may hold a password: their
 	// defaults are read after parsing so --help never prints them.

@@ -114,9 +114,9 @@ func TestHelpShowsNoSecrets(t *testing.T) {
 	t.Setenv("WHARF_STORE", "postgres://wharf:STORESECRET@127.0.0.1:5432/wharf")
 	t.Setenv("WHARF_BLOB", "s3://bucket?endpoint=http://u:BLOBSECRET@127.0.0.1:1")
 	t.Setenv("WHARF_EXTERNAL_CONNECTIONS", "public:pypi=http://u:CONNSECRET@127.0.0.1:1/simple/")
-	var out strings.Builder
-	if code := serve([]string{"--help"}, &out); code != 2 && code != 0 {
-		t.Fatalf("serve --help exited %d: %s", code, out.String())
+	var out, errOut strings.Builder
+	if code := serve([]string{"--help"}, &out, &errOut); code != 0 {
+		t.Fatalf("serve --help exited %d: %s%s", code, out.String(), errOut.String())
 	}
 	if !strings.Contains(out.String(), "-store") {
 		t.Fatalf("--help did not list the flags: %s", out.String())

@@ -41,6 +41,7 @@ type Server struct {
 	pypi      *pypi.Handler
 	generic   *generic.Handler
 	api       *api.API
+	listener  net.Listener // opened by New, served by Run
 	ready     chan struct{}
 	secrets   *secrets.Box       // seals access keys' secrets at rest
 	verifier  *sigv4.Verifier    // SigV4 for the control plane and the admin endpoint
@@ -70,17 +71,26 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// Listen before anything is generated: a first start that fails on a
+	// port already taken must not create administrator credentials it would
+	// then never show.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (another wharf, or another program, is using it: stop it or pass --listen)", cfg.Listen, err)
+	}
 	st, err := openStore(ctx, cfg.storeURL())
 	if err != nil {
+		ln.Close()
 		return nil, fmt.Errorf("open metadata store: %w", err)
 	}
 	blobs, err := openBlobs(ctx, cfg.blobURL())
 	if err != nil {
+		ln.Close()
 		st.Close()
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, store: st, blobs: blobs, ready: make(chan struct{})}
-	fail := func(err error) (*Server, error) { st.Close(); return nil, err }
+	s := &Server{cfg: cfg, log: log, store: st, blobs: blobs, listener: ln, ready: make(chan struct{})}
+	fail := func(err error) (*Server, error) { ln.Close(); st.Close(); return nil, err }
 	if s.accountID, err = accountID(ctx, st, cfg.AccountID); err != nil {
 		return fail(err)
 	}
@@ -116,9 +126,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := s.reg.UseUpstreams(s.upstream, cfg.ExternalConnections); err != nil {
 		return fail(err)
 	}
-	for _, name := range slices.Sorted(maps.Keys(cfg.ExternalConnections)) {
-		c := cfg.ExternalConnections[name] // both print redacted
-		log.Info("external connection", "name", name, "url", c.URL, "credentials", c.Auth)
+	for _, name := range slices.Sorted(maps.Keys(registry.ExternalConnections)) {
+		c, configured := cfg.ExternalConnections[name] // URL and credentials print redacted
+		if !configured || c.URL.IsZero() {
+			log.Info("external connection", "name", name, "url", registry.ExternalConnections[name].DefaultURL, "source", "default", "credentials", c.Auth)
+			continue
+		}
+		log.Info("external connection", "name", name, "url", c.URL, "source", "configured", "credentials", c.Auth)
 	}
 	s.pypi = pypi.NewHandler(s.reg, log)
 	s.generic = generic.NewHandler(s.reg, log)
@@ -128,13 +142,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // Run listens until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.store.Close()
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
-	}
+	ln := s.listener
 	publicURL := s.cfg.publicURL(ln.Addr())
 	rootARN := fmt.Sprintf("arn:aws:iam::%s:root", s.accountID)
 	s.verifier = &sigv4.Verifier{Service: "codeartifact", Lookup: s.lookup(rootARN)}
+	var err error
 	s.api, err = api.New(s.reg, api.Config{
 		AccountID: s.accountID, Region: s.cfg.Region, PublicURL: publicURL,
 		Tokens: s.tokens, Verifier: s.verifier, Authz: s.authz, Log: s.log,
@@ -183,15 +195,27 @@ func (s *Server) announce(addr net.Addr, publicURL string) {
 	s.log.Info("wharf is listening", "listen", addr.String(), "public_url", publicURL)
 	s.log.Info("data", "dir", s.cfg.DataDir, "metadata", redactURL(s.cfg.storeURL()), "blobs", redactURL(s.cfg.blobURL()))
 	s.log.Info("account", "id", s.accountID, "root_access_key_id", s.root.AccessKeyID)
-	secretHint := "the secret you set in WHARF_ROOT_SECRET_ACCESS_KEY"
+	// Paste-ready: the secret comes from where it lives (the file, or the
+	// variable the server was started with), never printed again.
+	secret := `"$WHARF_ROOT_SECRET_ACCESS_KEY"   # the secret wharf was started with`
 	if s.root.File != "" {
-		secretHint = "the part after ':' in " + s.root.File
+		secret = `"$(cut -d: -f2- ` + shellQuote(s.root.File) + `)"`
 	}
-	fmt.Fprintf(os.Stderr, "\nPoint the aws CLI at this wharf:\n  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=<%s>\n  export AWS_DEFAULT_REGION=%s\n  aws codeartifact list-domains --endpoint-url %s\n\n",
-		s.root.AccessKeyID, secretHint, s.cfg.Region, publicURL)
+	fmt.Fprintf(os.Stderr, "\nPoint the aws CLI and wharf's own commands at this server (paste these lines):\n"+
+		"  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n  export AWS_DEFAULT_REGION=%s\n"+
+		"  export AWS_ENDPOINT_URL_CODEARTIFACT=%s\n  aws codeartifact list-domains\n\n",
+		s.root.AccessKeyID, secret, s.cfg.Region, publicURL)
 	if s.root.Generated {
 		fmt.Fprintf(os.Stderr, "Generated administrator credentials (shown once; kept in %s, mode 0600):\n  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n\n", s.root.File, s.root.AccessKeyID, s.root.Secret)
 	}
+}
+
+// shellQuote quotes a path for a POSIX shell.
+func shellQuote(p string) string {
+	if strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") == "" {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
 
 // Ready is closed once the server accepts requests.

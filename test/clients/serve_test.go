@@ -1,6 +1,10 @@
 package clients
 
 import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -54,5 +58,52 @@ func TestGeneratedAccountIDPersists(t *testing.T) {
 	ep := c2.awsText("get-repository-endpoint", "--domain", "genacct", "--domain-owner", owner, "--repository", "repo", "--format", "pypi", "--query", "repositoryEndpoint")
 	if !strings.HasPrefix(ep, srv2.URL+"/genacct-"+owner+"/pypi/repo/") {
 		t.Errorf("endpoint %q does not carry the generated owner %s", ep, owner)
+	}
+}
+
+// TestFirstStartOnATakenPort: a first start whose port is taken fails
+// before it generates anything, saying what to do, so the administrator
+// credentials are shown by the start that succeeds; and the start-up log
+// lists every external connection with where it fetches from, defaults
+// included.
+func TestFirstStartOnATakenPort(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dataDir := t.TempDir()
+	c := newClientEnv(t, nil)
+	r := c.run([]string{"WHARF_ACCOUNT_ID=", "WHARF_ROOT_ACCESS_KEY_ID=", "WHARF_ROOT_SECRET_ACCESS_KEY="},
+		wharfBin, "serve", "--listen", taken.Addr().String(), "--data-dir", dataDir)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "address already in use") || !strings.Contains(r.Stderr, "--listen") {
+		t.Errorf("want exit 1 naming the taken address and --listen:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "root-credentials")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed start left root-credentials behind (stat: %v); the next start would never show them", err)
+	}
+
+	srv := startServer(t, serverConfig{DataDir: dataDir, Unset: []string{"WHARF_ROOT_ACCESS_KEY_ID", "WHARF_ROOT_SECRET_ACCESS_KEY"}})
+	logText := srv.log.Tail(64 << 10)
+	if !regexp.MustCompile(`Generated administrator credentials[^\n]*\n\s+AWS_ACCESS_KEY_ID=AKIA`).MatchString(logText) {
+		t.Errorf("the first successful start does not show the generated credentials:\n%s", logText)
+	}
+	// The export lines are paste-ready: a shell that runs them reaches the
+	// server with the aws CLI, with no other setting.
+	var exports []string
+	for _, line := range strings.Split(logText, "\n") {
+		if strings.HasPrefix(line, "  export ") {
+			exports = append(exports, strings.TrimSpace(line))
+		}
+	}
+	sh := strings.Join(exports, "\n") + "\n" + need(t, "aws") + " codeartifact list-domains --query 'domains[].name' --output text"
+	if r := c.run([]string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_DEFAULT_REGION="}, "bash", "-c", sh); r.Code != 0 {
+		t.Errorf("the start-up export lines do not work when pasted:\n%s", r)
+	}
+	for _, name := range []string{"public:pypi", "public:npmjs", "public:maven-central"} {
+		if !regexp.MustCompile(`msg="external connection" name=` + regexp.QuoteMeta(name) + ` url=https://\S+ source=default`).MatchString(logText) {
+			t.Errorf("the start-up log does not list %s with its default URL:\n%s", name, logText)
+		}
 	}
 }
