@@ -303,12 +303,12 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 	if upstreamErr != nil {
 		// The client gets a page without the upstream's versions, and
 		// perhaps "No matching distribution": the reason is only here.
-		attrs := []any{"package", k.Name, "repository", ref.Repository, "reason", upstreamErr.Error(), "client", clientOf(ctx)}
+		attrs := []any{"client", clientOf(ctx), "package", k.Name, "repository", ref.Repository}
 		var re *Error
 		if errors.As(upstreamErr, &re) && re.Upstream != nil {
-			attrs = append([]any{"connection", re.Upstream.Connection, "upstream_url", re.Upstream.URL}, attrs...)
+			attrs = append(attrs, "connection", re.Upstream.Connection, "upstream_url", re.Upstream.URL)
 		}
-		r.log.Warn("external connection failed; serving the package page without it", attrs...)
+		r.log.Warn("external connection failed; serving the package page without it", append(attrs, "reason", upstreamErr.Error())...)
 	}
 	return view, nil
 }

@@ -15,7 +15,7 @@ import (
 // body of an upload is read up to refusedBodyDrain first, so twine and
 // requests see the answer rather than a reset.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, msg, logMsg string, attrs ...any) {
-	s.log.Warn(logMsg, append(httperr.RefusalAttrs(w, r, status, msg), attrs...)...)
+	s.log.Warn(logMsg, httperr.RefusalAttrs(w, r, status, msg, attrs...)...)
 	r.Body = http.MaxBytesReader(w, r.Body, refusedBodyDrain)
 	httperr.Refuse(w, r, status, msg)
 }

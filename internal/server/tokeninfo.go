@@ -40,7 +40,7 @@ func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if refusal != nil {
 		msg := strings.TrimRight(refusal.Message, "\n")
-		s.log.Info("token-info refused", append(httperr.RefusalAttrs(w, r, http.StatusUnauthorized, msg), "code", refusal.Code)...)
+		s.log.Info("token-info refused", httperr.RefusalAttrs(w, r, http.StatusUnauthorized, msg, "code", refusal.Code)...)
 		w.Header().Set("WWW-Authenticate", `Basic realm="wharf"`)
 		httperr.Refuse(w, r, http.StatusUnauthorized, msg)
 		return

@@ -15,19 +15,19 @@ import (
 // redacted (upstream.URL), so that "No matching distribution" in pip has a
 // cause in the server log.
 func logRefusal(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, re *registry.Error) {
-	attrs := RefusalAttrs(w, r, status, re.Message)
 	if u := re.Upstream; u != nil {
-		log.Warn("external connection failed", append([]any{"connection", u.Connection, "upstream_url", u.URL}, attrs...)...)
+		log.Warn("external connection failed", RefusalAttrs(w, r, status, re.Message, "connection", u.Connection, "upstream_url", u.URL)...)
 		return
 	}
-	log.Info("data plane request refused", attrs...)
+	log.Info("data plane request refused", RefusalAttrs(w, r, status, re.Message)...)
 }
 
-// RefusalAttrs are the fields every data-plane refusal's log line starts
-// with: the status, the sentence the client was sent (reason), the client
-// in short ("pip/26.3", never the 700-character User-Agent), and what
-// finds the request again (method, path, remote address, request id).
-func RefusalAttrs(w http.ResponseWriter, r *http.Request, status int, reason string) []any {
-	return []any{"status", status, "reason", reason, "client", useragent.Short(r.UserAgent()),
-		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "request_id", api.RequestID(w)}
+// RefusalAttrs are the fields of every data-plane refusal's log line: the
+// status, the client in short ("pip/26.3", never the 700-character
+// User-Agent), extra (the refusal's code, the principal), what finds the
+// request again (method, path, remote address, request id) and, last
+// because it is long, the sentence the client was sent (reason).
+func RefusalAttrs(w http.ResponseWriter, r *http.Request, status int, reason string, extra ...any) []any {
+	attrs := append([]any{"status", status, "client", useragent.Short(r.UserAgent())}, extra...)
+	return append(attrs, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "request_id", api.RequestID(w), "reason", reason)
 }
