@@ -13,7 +13,10 @@ import (
 // name and version, and attrs (the principal, the refusal's code). The
 // answer goes through every channel a client shows (httperr.Refuse). The
 // body of an upload is read up to refusedBodyDrain first, so twine and
-// requests see the answer rather than a reset.
+// requests see the answer rather than a reset. That holds for a 401 too:
+// a client without valid credentials can make the server read (never
+// store) as much as an upload may be, and one that stalls is cut by the
+// body's idle deadline (middleware.go).
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, msg, logMsg string, attrs ...any) {
 	s.log.Warn(logMsg, httperr.RefusalAttrs(w, r, status, msg, attrs...)...)
 	r.Body = http.MaxBytesReader(w, r.Body, refusedBodyDrain)

@@ -14,8 +14,9 @@ import (
 // client's screen where the client shows anything of the server's (twine
 // and pdm show the reason phrase, uv publish the body), and in the server
 // log always, as the same sentence next to client=name/version. An
-// upstream outage, which pip reports only as "No matching distribution",
-// is logged with the connection and the upstream URL, redacted.
+// upstream outage, which pip reports only as "No matching distribution"
+// (or not at all, when other sources fill the page), is logged with the
+// connection and the upstream URL, redacted.
 func TestRefusalChannels(t *testing.T) {
 	pub := newStaticIndex(t)
 	pub.publish("public-dep", nil, makeWheel(t, "public-dep", "1.0", ""))
@@ -140,5 +141,13 @@ func TestRefusalChannels(t *testing.T) {
 		if !regexp.MustCompile(`request_id=[0-9a-f-]{36}`).MatchString(line) {
 			t.Errorf("no request id in %s", line)
 		}
+
+		// A package that also takes versions from upstream is served
+		// without them: the client may miss a version, and the log says why.
+		c.aws(nil, "put-package-origin-configuration", "--domain", domain, "--repository", repo, "--format", "pypi",
+			"--package", "private-lib", "--restrictions", "publish=ALLOW,upstream=ALLOW")
+		c.must(nil, need(t, "pip-current"), "download", "--no-deps", "-d", t.TempDir(), "--index-url", withTok+"simple/", "private-lib")
+		logged(t, "pip/26.3", "external connection failed; serving the package page without it", "package=private-lib",
+			"connection=public:pypi", "upstream_url=http://"+pubURL.Host+"/simple/private-lib/", "could not be reached")
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/wharfhq/wharf/internal/api"
 	"github.com/wharfhq/wharf/internal/registry"
 	"github.com/wharfhq/wharf/internal/useragent"
 )
@@ -29,5 +28,10 @@ func logRefusal(log *slog.Logger, w http.ResponseWriter, r *http.Request, status
 // because it is long, the sentence the client was sent (reason).
 func RefusalAttrs(w http.ResponseWriter, r *http.Request, status int, reason string, extra ...any) []any {
 	attrs := append([]any{"status", status, "client", useragent.Short(r.UserAgent())}, extra...)
-	return append(attrs, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "request_id", api.RequestID(w), "reason", reason)
+	return append(attrs, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "request_id", w.Header().Get(requestIDHeader), "reason", reason)
 }
+
+// requestIDHeader is api.RequestIDHeader, which the server's middleware
+// sets on every response; httperr cannot import api, whose tests import
+// the formats.
+const requestIDHeader = "x-amzn-RequestId"
