@@ -85,6 +85,27 @@ func TestRefusalChannels(t *testing.T) {
 		logged(t, "pip/26.3", "data plane request refused", "status=401", "code=json-password", jsonSentence)
 	})
 
+	// A file refused after its index page was served (a token that expired
+	// in between; here the file's URL itself): every installer shows the
+	// reason phrase.
+	t.Run("file download, JSON document", func(t *testing.T) {
+		t.Parallel()
+		escaped := strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+		file := strings.Replace(endpoint, "http://", "http://aws:"+escaped+"@", 1) + "simple/private-lib/1.0/private_lib-1.0-py3-none-any.whl"
+		r := c.run(nil, need(t, "pip-current"), "download", "--no-deps", "-d", t.TempDir(), file)
+		if r.Code == 0 || !strings.Contains(r.Output(), "401 Client Error: "+jsonSentence) {
+			t.Fatalf("pip downloading a file with the JSON document as password:\n%s", r)
+		}
+		noSecret(t, r, tok)
+		req := filepath.Join(t.TempDir(), "requirements.in")
+		writeFile(t, req, []byte("private-lib @ "+file+"\n"))
+		r = c.run(nil, need(t, "uv"), "pip", "compile", "--no-header", req)
+		if r.Code == 0 || !strings.Contains(r.Output(), "(401 "+jsonSentence) {
+			t.Fatalf("uv downloading a file with the JSON document as password:\n%s", r)
+		}
+		noSecret(t, r, tok)
+	})
+
 	// Publishers: twine (both versions) and pdm show the reason phrase, uv
 	// publish the body. Each must show wharf's sentence, not "Unauthorized".
 	for _, p := range []struct {
