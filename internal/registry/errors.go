@@ -38,7 +38,8 @@ type Error struct {
 	Message      string
 	ResourceType string // domain, repository, package, package-version, asset
 	ResourceID   string
-	RetryAfter   time.Duration // KindTooManyRequests: when to try again
+	RetryAfter   time.Duration    // KindTooManyRequests: when to try again
+	Upstream     *UpstreamFailure // set when an external connection failed (upstream.go)
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -301,7 +301,14 @@ func (r *Registry) view(ctx context.Context, ref RepoRef, k store.PackageKey, f 
 		return nil, NotFound("package", k.Name, "package %s not found in repository %s/%s or its upstreams%s", k.Name, ref.Domain, ref.Repository, gate.note())
 	}
 	if upstreamErr != nil {
-		r.log.Warn("serving a package page without an upstream that failed", "package", k.Name, "repository", ref.Repository, "err", upstreamErr)
+		// The client gets a page without the upstream's versions, and
+		// perhaps "No matching distribution": the reason is only here.
+		attrs := []any{"client", clientOf(ctx), "package", k.Name, "repository", ref.Repository}
+		var re *Error
+		if errors.As(upstreamErr, &re) && re.Upstream != nil {
+			attrs = append(attrs, "connection", re.Upstream.Connection, "upstream_url", re.Upstream.URL)
+		}
+		r.log.Warn("external connection failed; serving the package page without it", append(attrs, "reason", upstreamErr.Error())...)
 	}
 	return view, nil
 }
@@ -349,6 +356,31 @@ func (r *Registry) remoteFiles(ctx context.Context, src source, f Format, k stor
 	return files, r.upstream.FreshFor(page), nil
 }
 
+type clientKey struct{}
+
+// WithClient returns ctx naming the package client that makes the request
+// (useragent.Short: "pip/26.3"), for the log lines of the upstream failures
+// it meets.
+func WithClient(ctx context.Context, client string) context.Context {
+	return context.WithValue(ctx, clientKey{}, client)
+}
+
+// clientOf is the client WithClient put in ctx, "unknown" if none.
+func clientOf(ctx context.Context) string {
+	if c, _ := ctx.Value(clientKey{}).(string); c != "" {
+		return c
+	}
+	return "unknown"
+}
+
+// UpstreamFailure says which external connection failed, and where, for
+// the log line of the request it failed (format/httperr). URL prints
+// redacted.
+type UpstreamFailure struct {
+	Connection string
+	URL        upstream.URL
+}
+
 // upstreamError turns an upstream failure into a registry error that names
 // the connection and the upstream.
 func upstreamError(connection string, err error) error {
@@ -365,7 +397,8 @@ func upstreamError(connection string, err error) error {
 	if ue.Timeout {
 		kind = KindUpstreamTimeout
 	}
-	return &Error{Kind: kind, Message: fmt.Sprintf("external connection %s failed and wharf has nothing cached to serve instead: %v. Check that the upstream is reachable from the wharf server, or configure its URL with WHARF_EXTERNAL_CONNECTIONS", connection, ue)}
+	return &Error{Kind: kind, Upstream: &UpstreamFailure{Connection: connection, URL: ue.URL},
+		Message: fmt.Sprintf("external connection %s failed and wharf has nothing cached to serve instead: %v. Check that the upstream is reachable from the wharf server, or configure its URL with WHARF_EXTERNAL_CONNECTIONS", connection, ue)}
 }
 
 // FetchAsset opens a file for a package client: from the repository itself,
@@ -451,7 +484,8 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 	// sign its links with a token in the query).
 	fileURL, err := upstream.ParseURL(rf.URL)
 	if err != nil {
-		return store.Asset{}, store.PackageVersion{}, &Error{Kind: KindUpstream, Message: fmt.Sprintf("external connection %s listed %s for %s: %v", connection, rf.Filename, k.Name, err)}
+		return store.Asset{}, store.PackageVersion{}, &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: r.ConnectionURL(connection)},
+			Message: fmt.Sprintf("external connection %s listed %s for %s: %v", connection, rf.Filename, k.Name, err)}
 	}
 	// Another replica may have ingested the file while this one waited.
 	recheck := func(ctx context.Context) (any, bool, error) {
@@ -469,7 +503,7 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		sums := newMultiHash()
 		info, err := r.blobs.Put(ctx, ns, io.TeeReader(body, sums), rf.SHA256)
 		if errors.Is(err, blob.ErrDigestMismatch) {
-			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", fileURL, rf.SHA256)}
+			return nil, &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: fileURL}, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", fileURL, rf.SHA256)}
 		}
 		if err != nil {
 			return nil, err
@@ -490,7 +524,7 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		insp, err := ri.InspectRemote(obj, *rf)
 		obj.Close()
 		if err != nil {
-			return nil, &Error{Kind: KindUpstream, Message: fmt.Sprintf("the upstream file %s is not a valid package: %v", fileURL, err)}
+			return nil, &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: fileURL}, Message: fmt.Sprintf("the upstream file %s is not a valid package: %v", fileURL, err)}
 		}
 		for sc, data := range insp.Sidecars {
 			si, err := r.blobs.Put(ctx, ns, strings.NewReader(string(data)), "")

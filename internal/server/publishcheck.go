@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"strings"
 
@@ -42,13 +41,6 @@ func (s *Server) mayPublishSome(w http.ResponseWriter, r *http.Request, principa
 		return true
 	}
 	msg := policy.Denial(req, d) + ". Publishing needs codeartifact:PublishPackageVersion on the package: use a token of a key with publish permissions, or ask the administrator to change the permissions policy"
-	s.log.Warn("data plane publish denied before reading the body", "principal", principal, "resource", req.Resource, "reason", d.Reason, "client", r.RemoteAddr)
-	r.Body = http.MaxBytesReader(w, r.Body, refusedBodyDrain)
-	if format == "pypi" {
-		s.pypi.Refuse(w, r, http.StatusForbidden, msg) // twine shows the reason phrase
-		return false
-	}
-	io.Copy(io.Discard, r.Body)
-	httperr.Write(w, http.StatusForbidden, msg)
+	s.refuse(w, r, http.StatusForbidden, msg, "data plane publish denied before reading the body", "principal", principal, "resource", req.Resource)
 	return false
 }

@@ -95,13 +95,7 @@ func (s *Server) refuseRevoked(w http.ResponseWriter, r *http.Request, ref regis
 		return false
 	}
 	refusal := auth.RevokedRefusal(*rv, claims)
-	s.log.Warn("data plane request refused", "reason", refusal.Code, "principal", claims.Principal,
-		"access_key_id", claims.AccessKeyID, "client", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
-	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="%s/%s"`, ref.Domain, ref.Repository))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusUnauthorized)
-	fmt.Fprintln(w, refusal.Message)
+	s.unauthorized(w, r, ref, refusal.Message, "code", refusal.Code, "principal", claims.Principal, "access_key_id", claims.AccessKeyID)
 	return true
 }
 

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wharfhq/wharf/internal/api"
 	"github.com/wharfhq/wharf/internal/auth"
 	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
+	"github.com/wharfhq/wharf/internal/useragent"
 )
 
 func (s *Server) routes() http.Handler {
@@ -93,6 +93,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 	// The principal rides along so that upstream fetches it causes are
 	// rate-limited per principal; only uploads publish.
 	ctx := registry.WithPrincipal(r.Context(), claims.Principal)
+	ctx = registry.WithClient(ctx, useragent.Short(r.UserAgent())) // for upstream failures' log lines
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if !s.mayPublishSome(w, r, claims.Principal, ref, format) {
 			return
@@ -117,13 +118,7 @@ func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref re
 	gen := s.reads.generation() // before the checks, as for cached pages
 	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, now)
 	if refusal != nil {
-		s.log.Warn("data plane request refused", "reason", refusal.Code, "client", r.RemoteAddr, "request_id", api.RequestID(w),
-			"method", r.Method, "path", r.URL.Path, "user_agent", r.UserAgent())
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="%s/%s"`, ref.Domain, ref.Repository))
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
+		s.unauthorized(w, r, ref, strings.TrimRight(refusal.Message, "\n"), "code", refusal.Code)
 		return false
 	}
 	if s.refuseRevoked(w, r, ref, claims) || !s.mayRead(w, r, claims.Principal, ref) {
@@ -152,10 +147,7 @@ func (s *Server) mayRead(w http.ResponseWriter, r *http.Request, principal strin
 	if d.Allowed {
 		return true
 	}
-	s.log.Warn("data plane read denied", "principal", principal, "resource", req.Resource, "reason", d.Reason, "client", r.RemoteAddr, "request_id", api.RequestID(w))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusForbidden)
-	fmt.Fprintf(w, "%s.\nReading needs codeartifact:ReadFromRepository on the repository: use a token of a key with read permissions, or ask the administrator to change the permissions policy.\n", policy.Denial(req, d))
+	msg := policy.Denial(req, d) + ".\nReading needs codeartifact:ReadFromRepository on the repository: use a token of a key with read permissions, or ask the administrator to change the permissions policy."
+	s.refuse(w, r, http.StatusForbidden, msg, "data plane read denied", "principal", principal, "resource", req.Resource)
 	return false
 }

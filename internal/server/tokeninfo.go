@@ -2,12 +2,12 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/wharfhq/wharf/internal/auth"
+	"github.com/wharfhq/wharf/internal/format/httperr"
 	"github.com/wharfhq/wharf/internal/policy"
 	"github.com/wharfhq/wharf/internal/registry"
 )
@@ -39,12 +39,10 @@ func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if refusal != nil {
-		s.log.Info("token-info refused", "reason", refusal.Code, "client", r.RemoteAddr, "user_agent", r.UserAgent())
+		msg := strings.TrimRight(refusal.Message, "\n")
+		s.log.Info("token-info refused", httperr.RefusalAttrs(w, r, http.StatusUnauthorized, msg, "code", refusal.Code)...)
 		w.Header().Set("WWW-Authenticate", `Basic realm="wharf"`)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintln(w, strings.TrimRight(refusal.Message, "\n"))
+		httperr.Refuse(w, r, http.StatusUnauthorized, msg)
 		return
 	}
 	info := map[string]any{

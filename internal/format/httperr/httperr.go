@@ -30,6 +30,12 @@ var statusOf = map[registry.Kind]int{
 // Fail answers err: a registry refusal with its status and message, full
 // storage with 507, unreachable storage with 503 and Retry-After, anything else with a 500
 // whose details go to the log only.
+//
+// A registry refusal is logged with its message and the client, and
+// answered through Refuse (the message in the reason phrase too), except
+// a package or file that is not found on a GET or HEAD: that is the
+// everyday miss of a client searching several indexes, answered on a
+// connection that stays open, and not worth a line.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var re *registry.Error
 	if errors.As(err, &re) {
@@ -40,7 +46,12 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		if re.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(re.RetryAfter.Seconds()))))
 		}
-		Write(w, status, re.Message)
+		if re.Kind == registry.KindNotFound && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			Write(w, status, re.Message)
+			return
+		}
+		logRefusal(log, w, r, status, re)
+		Refuse(w, r, status, re.Message)
 		return
 	}
 	if registry.NoSpace(err) {
@@ -61,10 +72,7 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 // Write sends a plain-text refusal. It is never cached: a refusal because
 // of a status (410 for an Archived version) must not outlive the status.
 func Write(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	setPlainText(w.Header())
 	w.WriteHeader(status)
 	fmt.Fprintln(w, msg)
 }

@@ -94,7 +94,8 @@ func absoluteURL(r *http.Request, path string) string {
 // fail answers a failed request; a parser's refusal is the client's fault.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrInvalid) {
-		httperr.Write(w, http.StatusBadRequest, err.Error())
+		h.log.Info("data plane request refused", httperr.RefusalAttrs(w, r, http.StatusBadRequest, err.Error())...)
+		httperr.Refuse(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	httperr.Fail(w, r, h.log, err)

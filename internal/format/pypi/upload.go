@@ -326,62 +326,17 @@ func firstLine(s string) string {
 	return line
 }
 
-// Refuse is refuse for the server, which refuses an upload before the
-// handler sees it (a token that may publish nothing in the repository).
-func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	h.refuse(w, r, status, msg)
-}
-
-// refuse answers an upload with a status and a message. Twine shows only the
-// status line unless --verbose, so, like warehouse, the message also goes
-// into the reason phrase; net/http cannot set one, so on HTTP/1.x the
-// response is written on the hijacked connection.
+// refuse answers an upload with a status and a message, and logs both.
+// Twine and pdm show only the status line unless --verbose, so, like
+// warehouse, the message also goes into the reason phrase
+// (httperr.Refuse).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	h.log.Warn("upload refused", "status", status, "client", r.RemoteAddr, "path", r.URL.Path, "reason", msg)
+	h.log.Warn("upload refused", httperr.RefusalAttrs(w, r, status, msg)...)
 	h.answer(w, r, status, msg)
 }
 
 // answer is refuse without the log line, for refusals logged otherwise
 // (a full disk, logged once a minute however many uploads it refuses).
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	// Read what is left of the body, so the client is not cut off while
-	// sending and actually sees the answer.
-	io.Copy(io.Discard, r.Body)
-	hj, ok := w.(http.Hijacker)
-	if !ok || r.ProtoMajor != 1 {
-		httpError(w, status, msg)
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		httpError(w, status, msg)
-		return
-	}
-	defer conn.Close()
-	body := msg + "\n"
-	requestID := "" // set by the server's middleware, as on every response
-	if id := w.Header().Get("X-Amzn-Requestid"); id != "" {
-		requestID = "X-Amzn-Requestid: " + reasonPhrase(id) + "\r\n"
-	}
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nX-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n%s",
-		status, reasonPhrase(msg), len(body), requestID, body)
-	buf.Flush()
-}
-
-// reasonPhrase makes msg safe for a status line: one line of printable
-// ASCII, bounded.
-func reasonPhrase(msg string) string {
-	var b strings.Builder
-	for _, c := range msg {
-		switch {
-		case c == '\n' || c == '\r' || c == '\t':
-			b.WriteByte(' ')
-		case c >= 0x20 && c < 0x7f:
-			b.WriteRune(c)
-		}
-		if b.Len() >= 400 {
-			break
-		}
-	}
-	return b.String()
+	httperr.Refuse(w, r, status, msg)
 }
