@@ -112,6 +112,9 @@ var (
 	daysAgo    = regexp.MustCompile(`\(\d+ days ago\)`)
 	ansiEscape = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 	elapsed    = regexp.MustCompile(`\b\d+(\.\d+)?m?s\b`) // uv's "in 12ms", "after 0.3s"
+	// Digests change with the bytes of a build (and Go's deflate), not
+	// with what a client shows.
+	digest = regexp.MustCompile(`\b[0-9a-f]{32,}\b`)
 )
 
 func collapseSpace(s string) string {
@@ -127,6 +130,7 @@ func normalizeShown(line string) string {
 	s = tempPath.ReplaceAllString(s, "TMP")
 	s = daysAgo.ReplaceAllString(s, "(N days ago)")
 	s = elapsed.ReplaceAllString(s, "Ns")
+	s = digest.ReplaceAllString(s, "SHA256")
 	s = strings.ReplaceAll(s, accountID, "OWNER")
 	if len(s) > 180 {
 		s = s[:177] + "..."
@@ -139,10 +143,10 @@ func normalizeShown(line string) string {
 // on every run.
 var expiredAt = time.Date(2020, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// expiredToken re-signs fresh with its server's own signing key (read from
-// the data directory's database, as only a test may), claiming to have
-// expired at expiredAt: everything else about it is as issued.
-func expiredToken(t *testing.T, srv *server, fresh string) string {
+// serverKeyring is the server's own token signing key, read from the data
+// directory's database as only a test may, to mint tokens the server would
+// not (expired ones).
+func serverKeyring(t *testing.T, srv *server) *auth.Keyring {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(srv.DataDir, "wharf.db"))
 	if err != nil {
@@ -162,6 +166,13 @@ func expiredToken(t *testing.T, srv *server, fresh string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ring
+}
+
+// expiredToken re-signs fresh claiming to have expired at expiredAt:
+// everything else about it is as issued.
+func expiredToken(t *testing.T, ring *auth.Keyring, fresh string) string {
+	t.Helper()
 	claims, err := ring.Verify(fresh)
 	if err != nil {
 		t.Fatalf("the fresh token does not verify with the stored key: %v", err)

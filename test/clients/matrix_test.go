@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wharfhq/wharf/internal/auth"
 )
 
 // TestCompatibilityMatrix drives every Python client and version under test
@@ -46,7 +48,8 @@ func TestCompatibilityMatrix(t *testing.T) {
 // matrix is the shared state of one run: the server, each column's domain
 // and token, and the cells filled so far.
 type matrix struct {
-	srv *server
+	srv  *server
+	ring *auth.Keyring // the server's signing key, for expired tokens
 	// tokens by domain; jsonDoc is what `aws codeartifact
 	// get-authorization-token` prints, with TOKEN where its token goes.
 	tokens  map[string]string
@@ -91,7 +94,7 @@ for d in json.loads(%q):
     out[d] = ca.get_authorization_token(domain=d, domainOwner=%q)['authorizationToken']
 print(json.dumps(out))
 `, list, accountID, matrixRepo, accountID))
-	m := &matrix{srv: srv, cells: map[string][]row{}, labels: map[string]string{}}
+	m := &matrix{srv: srv, ring: serverKeyring(t, srv), cells: map[string][]row{}, labels: map[string]string{}}
 	if err := json.Unmarshal([]byte(out.Stdout), &m.tokens); err != nil {
 		t.Fatalf("boto3 setup printed no tokens: %v\n%s", err, out)
 	}
@@ -135,7 +138,7 @@ var mistakes = []mistake{
 		return credentials{"aws", strings.Replace(m.jsonDoc, "TOKEN", m.tokens[d], 1)}
 	}},
 	{"expired token", func(m *matrix, t *testing.T, d string) credentials {
-		return credentials{"aws", expiredToken(t, m.srv, m.tokens[d])}
+		return credentials{"aws", expiredToken(t, m.ring, m.tokens[d])}
 	}},
 	{"wrong username (user)", func(m *matrix, _ *testing.T, d string) credentials {
 		return credentials{"user", m.tokens[d]}
