@@ -110,6 +110,7 @@ var (
 	tokenLike  = regexp.MustCompile(`wharf1\.[A-Za-z0-9_.-]+`)
 	tempPath   = regexp.MustCompile(`(/tmp|/var/tmp|` + regexp.QuoteMeta(os.TempDir()) + `)/[^\s'"),:]*`)
 	daysAgo    = regexp.MustCompile(`\(\d+ days ago\)`)
+	timestamp  = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`) // "valid until ..." moves with the clock
 	ansiEscape = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 	elapsed    = regexp.MustCompile(`\b\d+(\.\d+)?m?s\b`) // uv's "in 12ms", "after 0.3s"
 	// Digests change with the bytes of a build (and Go's deflate), not
@@ -129,6 +130,7 @@ func normalizeShown(line string) string {
 	s = tokenLike.ReplaceAllString(s, "wharf1.****")
 	s = tempPath.ReplaceAllString(s, "TMP")
 	s = daysAgo.ReplaceAllString(s, "(N days ago)")
+	s = timestamp.ReplaceAllString(s, "TIME")
 	s = elapsed.ReplaceAllString(s, "Ns")
 	s = digest.ReplaceAllString(s, "SHA256")
 	s = strings.ReplaceAll(s, accountID, "OWNER")
