@@ -78,6 +78,8 @@ type uvSettings struct {
 	strategy, strategyFrom string
 	keyring, keyringFrom   string
 	defaultFrom            string // UV_DEFAULT_INDEX or UV_INDEX_URL, when set
+	storeAt                string // uv's credentials store (`uv auth login`)
+	stored                 []uvStored
 }
 
 type uvSource struct {
@@ -128,6 +130,7 @@ func (d *doctor) uvIndexes() []*index {
 	var set uvSettings
 	set.strategy, set.strategyFrom = d.uvSetting(srcs, "index-strategy", "UV_INDEX_STRATEGY", "first-index")
 	set.keyring, set.keyringFrom = d.uvSetting(srcs, "keyring-provider", "UV_KEYRING_PROVIDER", "disabled")
+	set.storeAt, set.stored = d.uvStore()
 	for _, name := range []string{"UV_DEFAULT_INDEX", "UV_INDEX_URL"} {
 		if v, ok := env(name); ok && strings.TrimSpace(v) != "" && set.defaultFrom == "" {
 			set.defaultFrom = name

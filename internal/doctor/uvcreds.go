@@ -16,9 +16,11 @@ import (
 //     both get checked;
 //   - the URL has only user@: the password comes from
 //     UV_INDEX_<NAME>_PASSWORD only when UV_INDEX_<NAME>_USERNAME names the
-//     same user, else from the keyring (keyring-provider subprocess), else
-//     uv sends an empty password;
-//   - no userinfo: UV_INDEX_<NAME>_USERNAME/_PASSWORD.
+//     same user, else from uv's credentials store for that user, else from
+//     the keyring (keyring-provider subprocess), else uv sends an empty
+//     password;
+//   - no userinfo: UV_INDEX_<NAME>_USERNAME/_PASSWORD; without a password
+//     there, the store's entry for the index (for that username, if set).
 func (d *doctor) uvIndex(name, raw, from string, set uvSettings) []*index {
 	ix := newUVIndex(name, from)
 	ix.url = d.urlCredentials(ix, raw, from)
@@ -37,6 +39,7 @@ func (d *doctor) uvIndex(name, raw, from string, set uvSettings) []*index {
 	case ix.hasPass:
 	case ix.hasUser && hasUser && hasPass && user == ix.user:
 		ix.pass, ix.hasPass, ix.passFrom = pass, true, n+"_PASSWORD"
+	case ix.hasUser && d.uvFromStore(ix, set, ix.user):
 	case ix.hasUser:
 		if hasPass {
 			d.add(Finding{Severity: Warn, Code: "password-unused", Source: n + "_PASSWORD", Index: ix.label(),
@@ -49,6 +52,9 @@ func (d *doctor) uvIndex(name, raw, from string, set uvSettings) []*index {
 	default:
 		ix.user, ix.hasUser, ix.userFrom = user, hasUser, n+"_USERNAME"
 		ix.pass, ix.hasPass, ix.passFrom = pass, hasPass, n+"_PASSWORD"
+		if !hasPass && d.uvFromStore(ix, set, user) {
+			break
+		}
 		if !hasUser && !hasPass && set.keyring == "subprocess" && parseTarget(ix.url).kind != "other" {
 			d.add(Finding{Severity: Info, Code: "keyring-skipped", Source: set.keyringFrom, Index: ix.label(),
 				Message: "keyring-provider is subprocess, but uv asks the keyring only when the index URL carries a username (it says so only with -v: \"Skipping keyring fetch ... without username\")",
@@ -56,6 +62,19 @@ func (d *doctor) uvIndex(name, raw, from string, set uvSettings) []*index {
 		}
 	}
 	return []*index{ix}
+}
+
+// uvFromStore takes the credentials from uv's store, if it has some for
+// the index (and user, if not "").
+func (d *doctor) uvFromStore(ix *index, set uvSettings, user string) bool {
+	s, ok := uvStoredFor(set.stored, ix.url, user)
+	if !ok {
+		return false
+	}
+	from := d.rel(set.storeAt) + " (uv auth login)"
+	ix.user, ix.hasUser, ix.userFrom = s.user, true, from
+	ix.pass, ix.hasPass, ix.passFrom, ix.bearer = s.pass, true, from, s.bearer
+	return true
 }
 
 // uvEnvCredentials reads UV_INDEX_<NAME>_USERNAME/_PASSWORD.

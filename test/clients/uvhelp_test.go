@@ -321,6 +321,55 @@ func TestUVHelp(t *testing.T) {
 		expect(t, w.doctor(c, env...), 1, "asks the keyring only when the index URL carries a username")
 	})
 
+	// uv's own credentials store (`uv auth login`) and ~/.netrc: uv uses
+	// them when the URL and UV_INDEX_<NAME>_PASSWORD give no password, and
+	// doctor must say so.
+	t.Run("store-and-netrc", func(t *testing.T) {
+		t.Parallel()
+		uv := need(t, "uv")
+		const bad = "wharf1.AAAA.BBBB"
+		good := []string{"UV_INDEX_PRIV_USERNAME=aws", "UV_INDEX_PRIV_PASSWORD=" + w.token}
+		c := w.env(t)
+		project(t, c, "priv", w.priv, "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
+		login := func(pass string) { c.must(nil, uv, "auth", "login", w.priv, "--username", "aws", "--password", pass) }
+		login(w.token)
+		if from, r := w.lock(c); from != "private" {
+			t.Errorf("uv auth login: want uv to lock from the private index:\n%s", r)
+		}
+		expect(t, w.doctor(c), 0, "sends username \"aws\" from ~/.local/share/uv/credentials/credentials.toml (uv auth login)")
+		if from, r := w.lock(c, good[0]); from != "private" {
+			t.Errorf("stored password, UV_INDEX_PRIV_USERNAME=aws: want private:\n%s", r)
+		}
+		expect(t, w.doctor(c, good[0]), 0)
+		login(bad)
+		if from, r := w.lock(c); from != "" || !strings.Contains(r.Stderr, uv401) {
+			t.Errorf("stored bad password: want 401:\n%s", r)
+		}
+		expect(t, w.doctor(c), 1, "uv auth login")
+		if from, r := w.lock(c, good...); from != "private" {
+			t.Errorf("variables over a stored bad password: want private:\n%s", r)
+		}
+		expect(t, w.doctor(c, good...), 0)
+		c.must(nil, uv, "auth", "logout", w.priv, "--username", "aws")
+
+		// ~/.netrc: used when nothing else gives a password; a stale entry
+		// does not matter while the variables are right.
+		writeFile(t, filepath.Join(c.Home, ".netrc"), []byte("machine 127.0.0.1\nlogin aws\npassword "+w.token+"\n"))
+		if from, r := w.lock(c); from != "private" {
+			t.Errorf(".netrc: want private:\n%s", r)
+		}
+		expect(t, w.doctor(c), 0)
+		if from, r := w.lock(c, good[1]); from != "" {
+			t.Errorf(".netrc + UV_INDEX_PRIV_PASSWORD alone: want uv to send an empty username and fail:\n%s", r)
+		}
+		expect(t, w.doctor(c, good[1]), 1)
+		writeFile(t, filepath.Join(c.Home, ".netrc"), []byte("machine 127.0.0.1\nlogin aws\npassword "+bad+"\n"))
+		if from, r := w.lock(c, good...); from != "private" {
+			t.Errorf("stale .netrc + right variables: want private:\n%s", r)
+		}
+		expect(t, w.doctor(c, good...), 0)
+	})
+
 	// login writes what uv reads: in a project, an explicit index that the
 	// pinned packages come from; outside, the user's uv.toml.
 	t.Run("login", func(t *testing.T) {
