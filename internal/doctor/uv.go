@@ -83,8 +83,12 @@ type uvSettings struct {
 }
 
 type uvSource struct {
-	path string // "" for the pyproject.toml read only for [tool.uv.sources]
+	path string
 	uv   map[string]any
+	// pinsOnly marks pyproject.toml's [tool.uv] beside a uv.toml: uv 0.13.9
+	// then ignores its settings but still takes [tool.uv.sources] and the
+	// [[tool.uv.index]] entries they pin to (TestUVHelp/uv.toml).
+	pinsOnly bool
 }
 
 // uvSetting finds one setting: the variable, else the first config that has it.
@@ -93,7 +97,7 @@ func (d *doctor) uvSetting(srcs []uvSource, key, variable, fallback string) (str
 		return v, variable
 	}
 	for _, s := range srcs {
-		if v := str(s.uv, key); v != "" && s.path != "" {
+		if v := str(s.uv, key); v != "" && !s.pinsOnly {
 			return v, d.rel(s.path)
 		}
 	}
@@ -108,11 +112,11 @@ func (d *doctor) uvIndexes() []*index {
 	pinned := map[string]bool{}
 	if p := filepath.Join(d.opt.Project, "uv.toml"); fileExists(p) {
 		if m, ok := d.loadTOML(p); ok {
-			srcs = append(srcs, uvSource{p, m})
+			srcs = append(srcs, uvSource{path: p, uv: m})
 		}
 	} else if m, ok := d.loadTOML(filepath.Join(d.opt.Project, "pyproject.toml")); ok {
 		if uv := table(m, "tool", "uv"); uv != nil {
-			srcs = append(srcs, uvSource{filepath.Join(d.opt.Project, "pyproject.toml"), uv})
+			srcs = append(srcs, uvSource{path: filepath.Join(d.opt.Project, "pyproject.toml"), uv: uv})
 		}
 	}
 	user := filepath.Join(xdgConfig(d.home), "uv", "uv.toml")
@@ -120,12 +124,14 @@ func (d *doctor) uvIndexes() []*index {
 		user = v
 	}
 	if m, ok := d.loadTOML(user); ok {
-		srcs = append(srcs, uvSource{user, m})
+		srcs = append(srcs, uvSource{path: user, uv: m})
 	}
 	// Sources pin packages to indexes by name; [tool.uv.sources] lives in
 	// pyproject.toml even when settings come from uv.toml.
-	if m, ok := d.loadTOML(filepath.Join(d.opt.Project, "pyproject.toml")); ok && fileExists(filepath.Join(d.opt.Project, "uv.toml")) {
-		srcs = append(srcs, uvSource{"", table(m, "tool", "uv")})
+	if p := filepath.Join(d.opt.Project, "pyproject.toml"); fileExists(filepath.Join(d.opt.Project, "uv.toml")) {
+		if m, ok := d.loadTOML(p); ok {
+			srcs = append(srcs, uvSource{path: p, uv: table(m, "tool", "uv"), pinsOnly: true})
+		}
 	}
 	var set uvSettings
 	set.strategy, set.strategyFrom = d.uvSetting(srcs, "index-strategy", "UV_INDEX_STRATEGY", "first-index")
@@ -136,7 +142,6 @@ func (d *doctor) uvIndexes() []*index {
 			set.defaultFrom = name
 		}
 	}
-	var out []*index
 	for _, s := range srcs {
 		for _, v := range table(s.uv, "sources") {
 			for _, e := range append(tables(v), mapOf(v)...) {
@@ -145,9 +150,9 @@ func (d *doctor) uvIndexes() []*index {
 				}
 			}
 		}
-		if s.path == "" {
-			continue
-		}
+	}
+	var out []*index
+	for _, s := range srcs {
 		label := " [[tool.uv.index]]"
 		if strings.HasSuffix(s.path, "uv.toml") {
 			label = " [[index]]"
@@ -159,8 +164,14 @@ func (d *doctor) uvIndexes() []*index {
 					Message: fmt.Sprintf("uv refuses the index name %q, and with it the whole file: \"%s in: `%s`\"", name, problem, name),
 					Fix:     "rename the index (and its [tool.uv.sources] entries) with ASCII letters, digits, '-', '_' and '.' only"})
 			}
+			if s.pinsOnly && !pinned[name] {
+				d.add(Finding{Severity: Warn, Code: "index-ignored", Source: d.rel(s.path) + label,
+					Message: fmt.Sprintf("uv ignores the index %q: uv.toml in the project overrides pyproject.toml's [tool.uv] (uv warns \"Found both a `uv.toml` file and a `[tool.uv]` section\"), and of its indexes uv uses only those [tool.uv.sources] pins packages to", name),
+					Fix:     "move the index to uv.toml ([[index]]), or pin packages to it"})
+				continue
+			}
 			for _, ix := range d.uvIndex(name, str(t, "url"), d.rel(s.path)+label, set) {
-				ix.explicit, ix.isDefault = boolean(t, "explicit"), boolean(t, "default")
+				ix.explicit, ix.isDefault = boolean(t, "explicit") || s.pinsOnly, boolean(t, "default") && !s.pinsOnly
 				out = append(out, ix)
 			}
 		}

@@ -370,6 +370,32 @@ func TestUVHelp(t *testing.T) {
 		expect(t, w.doctor(c, good...), 0)
 	})
 
+	// A uv.toml beside pyproject.toml overrides [tool.uv]: uv still takes
+	// the indexes [tool.uv.sources] pins packages to, and ignores the rest.
+	t.Run("uv.toml", func(t *testing.T) {
+		t.Parallel()
+		creds := []string{"UV_INDEX_PRIV_USERNAME=aws", "UV_INDEX_PRIV_PASSWORD=" + w.token}
+		c := w.env(t)
+		writeFile(t, filepath.Join(c.Work, "uv.toml"), []byte("index-strategy = \"first-index\"\n"))
+		project(t, c, "priv", w.priv, "", strings.ReplaceAll(pin, "%s", "priv"))
+		// uv warns that [tool.uv]'s index is ignored, and fails without
+		// its 401 hint.
+		if from, r := w.lock(c); from != "" || !strings.Contains(r.Stderr, "Found both a `uv.toml` file and a `[tool.uv]` section") ||
+			!strings.Contains(r.Stderr, "Because priv-pkg was not found in the package registry") {
+			t.Errorf("pinned index under uv.toml, no credentials: want uv to fail:\n%s", r)
+		}
+		expect(t, w.doctor(c), 1, "uv sends no credentials to this private index")
+		if from, r := w.lock(c, creds...); from != "private" {
+			t.Errorf("pinned index under uv.toml: want private:\n%s", r)
+		}
+		expect(t, w.doctor(c, creds...), 0, "the server accepts what uv sends")
+		project(t, c, "priv", w.priv, "", "")
+		if from, r := w.lock(c); from != "public" {
+			t.Errorf("unpinned index under uv.toml: want uv to ignore it:\n%s", r)
+		}
+		expect(t, w.doctor(c), 0, "uv ignores the index \"priv\": uv.toml in the project overrides")
+	})
+
 	// login writes what uv reads: in a project, an explicit index that the
 	// pinned packages come from; outside, the user's uv.toml.
 	t.Run("login", func(t *testing.T) {
