@@ -77,7 +77,7 @@ func xdgConfig(home string) string {
 type uvSettings struct {
 	strategy, strategyFrom string
 	keyring, keyringFrom   string
-	defaultFrom            string // UV_DEFAULT_INDEX or UV_INDEX_URL, when set
+	defaultFrom            string // "UV_DEFAULT_INDEX" when set
 	storeAt                string // uv's credentials store (`uv auth login`)
 	stored                 []uvStored
 }
@@ -137,10 +137,10 @@ func (d *doctor) uvIndexes() []*index {
 	set.strategy, set.strategyFrom = d.uvSetting(srcs, "index-strategy", "UV_INDEX_STRATEGY", "first-index")
 	set.keyring, set.keyringFrom = d.uvSetting(srcs, "keyring-provider", "UV_KEYRING_PROVIDER", "disabled")
 	set.storeAt, set.stored = d.uvStore()
-	for _, name := range []string{"UV_DEFAULT_INDEX", "UV_INDEX_URL"} {
-		if v, ok := env(name); ok && strings.TrimSpace(v) != "" && set.defaultFrom == "" {
-			set.defaultFrom = name
-		}
+	// UV_DEFAULT_INDEX replaces a `default = true` index of the files;
+	// UV_INDEX_URL does not (uv 0.13.9, TestUVHelp/strategy).
+	if v, ok := env("UV_DEFAULT_INDEX"); ok && strings.TrimSpace(v) != "" {
+		set.defaultFrom = "UV_DEFAULT_INDEX"
 	}
 	for _, s := range srcs {
 		for _, v := range table(s.uv, "sources") {
@@ -266,7 +266,9 @@ func (d *doctor) uvStrategyCheck(ix *index, set uvSettings) {
 		f.Message = fmt.Sprintf("the private %s is `explicit`, but no package is pinned to it in [tool.uv.sources]: uv never asks it, and takes every package from the other indexes (a public package named like one of yours included)", name)
 		f.Fix = "pin your packages to it: " + pin
 	case ix.explicit:
-		return
+		f.Severity, f.Code = Info, "uv-pip-explicit"
+		f.Message = fmt.Sprintf("`uv pip install` ignores [tool.uv.sources], so it never asks the explicit %s: it takes even the packages pinned to it from the other indexes (a public package named like one of yours included)", name)
+		f.Fix = "install the project's dependencies with `uv sync` or `uv add`, which follow the pins"
 	case ix.isDefault && set.defaultFrom != "" && ix.from != set.defaultFrom && !ix.pinned:
 		f.Code = "default-replaced"
 		f.Message = fmt.Sprintf("the private %s is `default = true`, but %s replaces it: uv never asks it", name, set.defaultFrom)

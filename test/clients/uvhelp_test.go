@@ -241,8 +241,16 @@ func TestUVHelp(t *testing.T) {
 		}
 		expect(t, w.doctor(c, creds...), 0, "no package is pinned to it")
 		project(t, c, "priv", w.priv, "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
-		if d := w.doctor(c, creds...); d.Code != 0 || strings.Contains(d.Stdout, "no package is pinned to it") || strings.Contains(d.Stdout, "asks it first") {
-			t.Errorf("explicit and pinned: want no warning:\n%s", d)
+		if d := w.doctor(c, creds...); d.Code != 0 || strings.Contains(d.Stdout, "no package is pinned to it") || strings.Contains(d.Stdout, "asks it first") ||
+			!strings.Contains(d.Stdout, "`uv pip install` ignores [tool.uv.sources], so it never asks the explicit index \"priv\"") {
+			t.Errorf("explicit and pinned: want no warning, and the note on uv pip:\n%s", d)
+		}
+		if from, r := w.lock(c, creds...); from != "private" {
+			t.Errorf("explicit and pinned: want uv lock to take priv-pkg from it:\n%s", r)
+		}
+		r = c.must(creds, need(t, "uv"), "pip", "install", "--no-cache", "--target", "site", "priv-pkg")
+		if !strings.Contains(r.Stderr, "+ priv-pkg==9.0") {
+			t.Errorf("explicit and pinned: want uv pip install to take the public impostor:\n%s", r)
 		}
 
 		// default = true: it replaces PyPI, so public packages come from it
@@ -260,6 +268,14 @@ func TestUVHelp(t *testing.T) {
 			t.Errorf("default = true under UV_DEFAULT_INDEX: want the public impostor:\n%s", r)
 		}
 		expect(t, w.doctor(c, creds...), 0, "is `default = true`, but UV_DEFAULT_INDEX replaces it: uv never asks it")
+		// UV_INDEX_URL does not replace it.
+		indexURL := append(creds, "UV_DEFAULT_INDEX=", "UV_INDEX_URL="+w.pub.srv.URL+"/simple/")
+		if from, r := w.lock(c, indexURL...); from != "" || !strings.Contains(r.Stderr, "pubdep was not found in the package registry") {
+			t.Errorf("default = true under UV_INDEX_URL: want the private index still default (pubdep missing):\n%s", r)
+		}
+		if d := w.doctor(c, indexURL...); d.Code != 0 || strings.Contains(d.Stdout, "replaces it") {
+			t.Errorf("default = true under UV_INDEX_URL: want no claim that it is replaced:\n%s", d)
+		}
 	})
 
 	// UV_INDEX_URL / UV_DEFAULT_INDEX / UV_INDEX / UV_EXTRA_INDEX_URL: uv
