@@ -95,6 +95,11 @@ func newUVIndex(name, from string) *index {
 			return "give the index a name (UV_INDEX=\"NAME=URL\" or [[tool.uv.index]] name = ...) and set UV_INDEX_<NAME>_USERNAME=aws and UV_INDEX_<NAME>_PASSWORD=\"$(" + tokenCmd(t) + ")\""
 		}
 		n := "UV_INDEX_" + UVEnvName(name)
+		if strings.HasPrefix(ix.userFrom, "URL") || strings.HasPrefix(ix.passFrom, "URL") {
+			// The URL's credentials win over the variables (for the pages),
+			// and a user@ URL takes only a password for the same user.
+			return "take the credentials out of the URL and export " + n + "_USERNAME=aws " + n + "_PASSWORD=\"$(" + tokenCmd(t) + ")\""
+		}
 		switch what {
 		case "username":
 			return "export " + n + "_USERNAME=aws"

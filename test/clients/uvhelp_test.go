@@ -163,7 +163,7 @@ func TestUVHelp(t *testing.T) {
 			doctor         []string
 		}{
 			{"url only", "aws:" + w.token, nil, true, []string{"sends username \"aws\" from URL in pyproject.toml [[tool.uv.index]] and the password from URL"}},
-			{"url wrong, env right", "aws:" + bad, good, false, []string{"for the index pages"}},
+			{"url wrong, env right", "aws:" + bad, good, false, []string{"for the index pages", "Fix: take the credentials out of the URL and export UV_INDEX_PRIV_USERNAME=aws UV_INDEX_PRIV_PASSWORD="}},
 			{"url right, env wrong", "aws:" + w.token, []string{"UV_INDEX_PRIV_USERNAME=aws", "UV_INDEX_PRIV_PASSWORD=" + bad}, false, []string{"for the files"}},
 			{"url username, env password only", "aws", good[1:], false, []string{"no password"}},
 			{"url username, env both", "aws", good, true, []string{"the password from UV_INDEX_PRIV_PASSWORD"}},
