@@ -109,7 +109,7 @@ const uv401 = "could not be queried due to a lack of valid authentication creden
 
 func TestUVHelp(t *testing.T) {
 	w := newUVWorld(t)
-	pin := "[tool.uv.sources]\npriv-pkg = { index = \"%s\" }\n"
+	pinTo := func(index string) string { return "[tool.uv.sources]\npriv-pkg = { index = \"" + index + "\" }\n" }
 
 	// The variable names doctor and login give for an index name are the
 	// ones uv reads: uv fails without them and succeeds with them.
@@ -123,7 +123,7 @@ func TestUVHelp(t *testing.T) {
 			"a--b..c":                "UV_INDEX_A__B__C",
 		} {
 			c := w.env(t)
-			project(t, c, name, w.priv, "explicit = true", strings.ReplaceAll(pin, "%s", name))
+			project(t, c, name, w.priv, "explicit = true", pinTo(name))
 			r := w.doctor(c)
 			m := exports.FindStringSubmatch(r.Stdout)
 			if r.Code != 1 || m == nil || m[1] != want || m[2] != want+"_PASSWORD" {
@@ -170,7 +170,7 @@ func TestUVHelp(t *testing.T) {
 			{"url password only, env username", ":" + w.token, good[:1], false, []string{"without a username"}},
 		} {
 			c := w.env(t)
-			project(t, c, "priv", withCreds(tc.userinfo), "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
+			project(t, c, "priv", withCreds(tc.userinfo), "explicit = true", pinTo("priv"))
 			from, r := w.lock(c, tc.env...)
 			if tc.works != (from == "private") {
 				t.Errorf("%s: uv lock works=%v, want %v:\n%s", tc.name, from == "private", tc.works, r)
@@ -228,7 +228,7 @@ func TestUVHelp(t *testing.T) {
 		if d := w.doctor(c, creds...); strings.Contains(d.Stdout, confusion) {
 			t.Errorf("project first-index over user best-match: no best-match warning wanted:\n%s", d)
 		}
-		project(t, c, "priv", w.priv, "", strings.ReplaceAll(pin, "%s", "priv"))
+		project(t, c, "priv", w.priv, "", pinTo("priv"))
 		if from, r := w.lock(c, creds...); from != "private" {
 			t.Errorf("pinned under unsafe-best-match: want private:\n%s", r)
 		}
@@ -240,7 +240,7 @@ func TestUVHelp(t *testing.T) {
 			t.Errorf("explicit, unpinned: want the public impostor:\n%s", r)
 		}
 		expect(t, w.doctor(c, creds...), 0, "no package is pinned to it")
-		project(t, c, "priv", w.priv, "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
+		project(t, c, "priv", w.priv, "explicit = true", pinTo("priv"))
 		if d := w.doctor(c, creds...); d.Code != 0 || strings.Contains(d.Stdout, "no package is pinned to it") || strings.Contains(d.Stdout, "asks it first") ||
 			!strings.Contains(d.Stdout, "`uv pip install` ignores [tool.uv.sources], so it never asks the explicit index \"priv\"") {
 			t.Errorf("explicit and pinned: want no warning, and the note on uv pip:\n%s", d)
@@ -316,7 +316,7 @@ func TestUVHelp(t *testing.T) {
 		c := w.env(t)
 		bin := t.TempDir() // PATH without a keyring command
 		withUser := strings.Replace(w.priv, "://", "://aws@", 1)
-		project(t, c, "priv", withUser, "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
+		project(t, c, "priv", withUser, "explicit = true", pinTo("priv"))
 		env := []string{"UV_KEYRING_PROVIDER=subprocess", "PATH=" + bin}
 		_, r := w.lock(c, env...)
 		expect(t, r, 1, uv401)
@@ -331,7 +331,7 @@ func TestUVHelp(t *testing.T) {
 		expect(t, w.doctor(c, env...), 0, "the password from `keyring get`", "the server accepts what uv sends")
 
 		// Without a username in the URL uv does not ask the keyring.
-		project(t, c, "priv", w.priv, "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
+		project(t, c, "priv", w.priv, "explicit = true", pinTo("priv"))
 		_, r = w.lock(c, env...)
 		expect(t, r, 1, uv401)
 		expect(t, w.doctor(c, env...), 1, "asks the keyring only when the index URL carries a username")
@@ -346,7 +346,7 @@ func TestUVHelp(t *testing.T) {
 		const bad = "wharf1.AAAA.BBBB"
 		good := []string{"UV_INDEX_PRIV_USERNAME=aws", "UV_INDEX_PRIV_PASSWORD=" + w.token}
 		c := w.env(t)
-		project(t, c, "priv", w.priv, "explicit = true", strings.ReplaceAll(pin, "%s", "priv"))
+		project(t, c, "priv", w.priv, "explicit = true", pinTo("priv"))
 		login := func(pass string) { c.must(nil, uv, "auth", "login", w.priv, "--username", "aws", "--password", pass) }
 		login(w.token)
 		if from, r := w.lock(c); from != "private" {
@@ -393,7 +393,7 @@ func TestUVHelp(t *testing.T) {
 		creds := []string{"UV_INDEX_PRIV_USERNAME=aws", "UV_INDEX_PRIV_PASSWORD=" + w.token}
 		c := w.env(t)
 		writeFile(t, filepath.Join(c.Work, "uv.toml"), []byte("index-strategy = \"first-index\"\n"))
-		project(t, c, "priv", w.priv, "", strings.ReplaceAll(pin, "%s", "priv"))
+		project(t, c, "priv", w.priv, "", pinTo("priv"))
 		// uv warns that [tool.uv]'s index is ignored, and fails without
 		// its 401 hint.
 		if from, r := w.lock(c); from != "" || !strings.Contains(r.Stderr, "Found both a `uv.toml` file and a `[tool.uv]` section") ||
