@@ -285,12 +285,12 @@ func (d *doctor) uvStrategyCheck(ix *index, set uvSettings) {
 	case ix.pinned:
 		f.Code = "not-explicit"
 		f.Message = fmt.Sprintf("the private %s is not `explicit`: under index-strategy first-index uv asks it first for every package, not only for those pinned to it in [tool.uv.sources], "+
-			"and a 401 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
+			"and a 401 or 403 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
 		f.Fix = "add `explicit = true` to the index: the packages pinned to it in [tool.uv.sources] still come from it"
 	default:
 		f.Code = "not-explicit"
 		f.Message = fmt.Sprintf("the private %s is neither `explicit` nor pinned: under index-strategy first-index uv asks it first for every package, "+
-			"and a 401 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
+			"and a 401 or 403 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
 		f.Fix = "pin the packages it serves (" + pin + ") and add `explicit = true` to the index"
 	}
 	d.add(f)
