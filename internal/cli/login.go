@@ -280,6 +280,9 @@ func (a *loginArgs) tokenLine() string {
 // planUV adds [[tool.uv.index]] to the project's pyproject.toml (or [[index]]
 // to the user's uv.toml) and prints the UV_INDEX_<NAME>_* variables uv reads.
 func planUV(a *loginArgs) (*loginPlan, error) {
+	if problem := doctor.UVIndexNameProblem(a.name); problem != "" {
+		return nil, fmt.Errorf("uv refuses the index name %q (%s): pass --name with ASCII letters, digits, '-', '_' and '.' only", a.name, problem)
+	}
 	idx := a.endpoint + "simple/"
 	n := "UV_INDEX_" + doctor.UVEnvName(a.name)
 	p := &loginPlan{exports: []string{"export " + n + "_USERNAME=aws", "export " + n + "_PASSWORD=" + a.tokenLine()}}
@@ -289,7 +292,12 @@ func planUV(a *loginArgs) (*loginPlan, error) {
 		p.edits = append(p.edits, edit{path: path, show: block, apply: func(old string) (string, error) {
 			return upsertTOMLTable(old, "tool.uv.index", a.name, block), nil
 		}})
-		p.notes = append(p.notes, fmt.Sprintf("The index is explicit: uv takes from it only the packages pinned to it, so a refusal there never hides PyPI packages. Pin yours in pyproject.toml:\n    [tool.uv.sources]\n    my-package = { index = %s }", tomlString(a.name)))
+		// uv 0.13.9, seen in TestUVHelp: an explicit index nothing is pinned
+		// to is never asked, so `uv add PKG` alone takes PKG from PyPI, and
+		// `uv add --index NAME PKG` does not write the pin either.
+		p.notes = append(p.notes, fmt.Sprintf("The index is explicit: uv asks it only for the packages pinned to it, so a refusal there never hides PyPI packages, "+
+			"but `uv add my-package` alone takes my-package from PyPI (even a package of yours, if PyPI has one by that name). Pin each of yours in pyproject.toml first:\n"+
+			"    [tool.uv.sources]\n    my-package = { index = %s }\nthen run `uv add my-package`.", tomlString(a.name)))
 	} else {
 		path := filepath.Join(xdgConfig(), "uv", "uv.toml")
 		if v := os.Getenv("UV_CONFIG_FILE"); v != "" {

@@ -156,14 +156,15 @@ type index struct {
 	explicit, pinned        bool // uv
 	isDefault               bool // uv: replaces PyPI, so it hides nothing
 	strategy                string
+	role                    string                             // uv: set on the second entry of an index whose files get other credentials than its pages
 	fix                     func(what string, t target) string // how to set credentials right for this client
 }
 
 func (ix *index) label() string {
 	if ix.name != "" {
-		return fmt.Sprintf("%s index %q (%s)", ix.client, ix.name, shownURL(ix.url))
+		return fmt.Sprintf("%s index %q (%s)%s", ix.client, ix.name, shownURL(ix.url), ix.role)
 	}
-	return fmt.Sprintf("%s index %s", ix.client, shownURL(ix.url))
+	return fmt.Sprintf("%s index %s%s", ix.client, shownURL(ix.url), ix.role)
 }
 
 // tokenCmd is the command that prints a token for t; it names the server

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -8,7 +9,9 @@ import (
 
 // UVEnvName is the <NAME> in UV_INDEX_<NAME>_USERNAME/_PASSWORD for an index
 // name: uv upper-cases ASCII letters and digits and replaces every other
-// character with '_' ("proximal-package-index" -> "PROXIMAL_PACKAGE_INDEX").
+// character with '_' ("proximal-package-index" -> "PROXIMAL_PACKAGE_INDEX",
+// "my.repo" -> "MY_REPO", "a--b..c" -> "A__B__C"; uv 0.13.9 read exactly
+// these in TestUVHelp).
 func UVEnvName(index string) string {
 	var b strings.Builder
 	for _, r := range index {
@@ -22,6 +25,23 @@ func UVEnvName(index string) string {
 		}
 	}
 	return b.String()
+}
+
+// UVIndexNameProblem says why uv refuses an index name, in uv's words
+// (uv 0.13.9 refuses the whole pyproject.toml or uv.toml), or "".
+func UVIndexNameProblem(name string) string {
+	for _, r := range name {
+		switch {
+		case r >= 0x80:
+			return fmt.Sprintf("Index names must be ASCII, but found non-ASCII character (`%c`)", r)
+		case !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'):
+			return fmt.Sprintf("Index names may only contain letters, digits, hyphens, underscores, and periods, but found unsupported character (`%c`)", r)
+		}
+	}
+	if name == "" {
+		return "Index names cannot be empty"
+	}
+	return ""
 }
 
 // PoetryEnvName is the <NAME> in POETRY_HTTP_BASIC_<NAME>_USERNAME/_PASSWORD:

@@ -70,24 +70,53 @@ func xdgConfig(home string) string {
 	return filepath.Join(home, ".config")
 }
 
+// uvSettings are the uv settings that decide what uv asks and sends, each
+// with where it came from. uv takes the command line (which doctor cannot
+// see), then UV_* variables, then the project's uv.toml or pyproject.toml
+// [tool.uv], then the user's uv.toml.
+type uvSettings struct {
+	strategy, strategyFrom string
+	keyring, keyringFrom   string
+	defaultFrom            string // "UV_DEFAULT_INDEX" when set
+	storeAt                string // uv's credentials store (`uv auth login`)
+	stored                 []uvStored
+}
+
+type uvSource struct {
+	path string
+	uv   map[string]any
+	// pinsOnly marks pyproject.toml's [tool.uv] beside a uv.toml: uv 0.13.9
+	// then ignores its settings but still takes [tool.uv.sources] and the
+	// [[tool.uv.index]] entries they pin to (TestUVHelp/uv.toml).
+	pinsOnly bool
+}
+
+// uvSetting finds one setting: the variable, else the first config that has it.
+func (d *doctor) uvSetting(srcs []uvSource, key, variable, fallback string) (string, string) {
+	if v, ok := env(variable); ok && v != "" {
+		return v, variable
+	}
+	for _, s := range srcs {
+		if v := str(s.uv, key); v != "" && !s.pinsOnly {
+			return v, d.rel(s.path)
+		}
+	}
+	return fallback, "uv's default"
+}
+
 // uvIndexes collects uv's indexes: the project's uv.toml (which wins over
 // pyproject.toml's [tool.uv]), the user's uv.toml, and UV_INDEX /
 // UV_DEFAULT_INDEX / UV_INDEX_URL / UV_EXTRA_INDEX_URL.
 func (d *doctor) uvIndexes() []*index {
-	type src struct {
-		path string
-		uv   map[string]any
-	}
-	var srcs []src
+	var srcs []uvSource
 	pinned := map[string]bool{}
-	strategy := "first-index"
 	if p := filepath.Join(d.opt.Project, "uv.toml"); fileExists(p) {
 		if m, ok := d.loadTOML(p); ok {
-			srcs = append(srcs, src{p, m})
+			srcs = append(srcs, uvSource{path: p, uv: m})
 		}
 	} else if m, ok := d.loadTOML(filepath.Join(d.opt.Project, "pyproject.toml")); ok {
 		if uv := table(m, "tool", "uv"); uv != nil {
-			srcs = append(srcs, src{filepath.Join(d.opt.Project, "pyproject.toml"), uv})
+			srcs = append(srcs, uvSource{path: filepath.Join(d.opt.Project, "pyproject.toml"), uv: uv})
 		}
 	}
 	user := filepath.Join(xdgConfig(d.home), "uv", "uv.toml")
@@ -95,14 +124,24 @@ func (d *doctor) uvIndexes() []*index {
 		user = v
 	}
 	if m, ok := d.loadTOML(user); ok {
-		srcs = append(srcs, src{user, m})
+		srcs = append(srcs, uvSource{path: user, uv: m})
 	}
 	// Sources pin packages to indexes by name; [tool.uv.sources] lives in
 	// pyproject.toml even when settings come from uv.toml.
-	if m, ok := d.loadTOML(filepath.Join(d.opt.Project, "pyproject.toml")); ok && fileExists(filepath.Join(d.opt.Project, "uv.toml")) {
-		srcs = append(srcs, src{"", table(m, "tool", "uv")})
+	if p := filepath.Join(d.opt.Project, "pyproject.toml"); fileExists(filepath.Join(d.opt.Project, "uv.toml")) {
+		if m, ok := d.loadTOML(p); ok {
+			srcs = append(srcs, uvSource{path: p, uv: table(m, "tool", "uv"), pinsOnly: true})
+		}
 	}
-	var out []*index
+	var set uvSettings
+	set.strategy, set.strategyFrom = d.uvSetting(srcs, "index-strategy", "UV_INDEX_STRATEGY", "first-index")
+	set.keyring, set.keyringFrom = d.uvSetting(srcs, "keyring-provider", "UV_KEYRING_PROVIDER", "disabled")
+	set.storeAt, set.stored = d.uvStore()
+	// UV_DEFAULT_INDEX replaces a `default = true` index of the files;
+	// UV_INDEX_URL does not (uv 0.13.9, TestUVHelp/strategy).
+	if v, ok := env("UV_DEFAULT_INDEX"); ok && strings.TrimSpace(v) != "" {
+		set.defaultFrom = "UV_DEFAULT_INDEX"
+	}
 	for _, s := range srcs {
 		for _, v := range table(s.uv, "sources") {
 			for _, e := range append(tables(v), mapOf(v)...) {
@@ -111,20 +150,30 @@ func (d *doctor) uvIndexes() []*index {
 				}
 			}
 		}
-		if st := str(s.uv, "index-strategy"); st != "" && strategy == "first-index" {
-			strategy = st
-		}
-		if s.path == "" {
-			continue
-		}
+	}
+	var out []*index
+	for _, s := range srcs {
 		label := " [[tool.uv.index]]"
 		if strings.HasSuffix(s.path, "uv.toml") {
 			label = " [[index]]"
 		}
 		for _, t := range tables(s.uv["index"]) {
-			ix := d.uvIndex(str(t, "name"), str(t, "url"), d.rel(s.path)+label)
-			ix.explicit, ix.isDefault = boolean(t, "explicit"), boolean(t, "default")
-			out = append(out, ix)
+			name := str(t, "name")
+			if problem := UVIndexNameProblem(name); name != "" && problem != "" {
+				d.add(Finding{Severity: Error, Code: "bad-index-name", Source: d.rel(s.path) + label,
+					Message: fmt.Sprintf("uv refuses the index name %q, and with it the whole file: \"%s in: `%s`\"", name, problem, name),
+					Fix:     "rename the index (and its [tool.uv.sources] entries) with ASCII letters, digits, '-', '_' and '.' only"})
+			}
+			if s.pinsOnly && !pinned[name] {
+				d.add(Finding{Severity: Warn, Code: "index-ignored", Source: d.rel(s.path) + label,
+					Message: fmt.Sprintf("uv ignores the index %q: uv.toml in the project overrides pyproject.toml's [tool.uv] (uv warns \"Found both a `uv.toml` file and a `[tool.uv]` section\"), and of its indexes uv uses only those [tool.uv.sources] pins packages to", name),
+					Fix:     "move the index to uv.toml ([[index]]), or pin packages to it"})
+				continue
+			}
+			for _, ix := range d.uvIndex(name, str(t, "url"), d.rel(s.path)+label, set) {
+				ix.explicit, ix.isDefault = boolean(t, "explicit") || s.pinsOnly, boolean(t, "default") && !s.pinsOnly
+				out = append(out, ix)
+			}
 		}
 	}
 	for _, name := range []string{"UV_INDEX", "UV_DEFAULT_INDEX"} {
@@ -134,27 +183,26 @@ func (d *doctor) uvIndexes() []*index {
 				if !ok || strings.Contains(n, "/") {
 					n, u = "", f
 				}
-				ix := d.uvIndex(n, u, name)
-				ix.isDefault = name == "UV_DEFAULT_INDEX"
-				out = append(out, ix)
+				for _, ix := range d.uvIndex(n, u, name, set) {
+					ix.isDefault = name == "UV_DEFAULT_INDEX"
+					out = append(out, ix)
+				}
 			}
 		}
 	}
 	for _, name := range []string{"UV_INDEX_URL", "UV_EXTRA_INDEX_URL"} {
 		if v, ok := env(name); ok {
 			for _, f := range strings.Fields(v) {
-				ix := d.uvIndex("", f, name)
-				ix.isDefault = name == "UV_INDEX_URL"
-				out = append(out, ix)
+				for _, ix := range d.uvIndex("", f, name, set) {
+					ix.isDefault = name == "UV_INDEX_URL"
+					out = append(out, ix)
+				}
 			}
 		}
 	}
-	if v, ok := env("UV_INDEX_STRATEGY"); ok && v != "" {
-		strategy = v
-	}
 	for _, ix := range out {
-		ix.pinned, ix.strategy = pinned[ix.name], strategy
-		d.uvStrategyCheck(ix)
+		ix.pinned, ix.strategy = pinned[ix.name], set.strategy
+		d.uvStrategyCheck(ix, set)
 	}
 	d.uvNameChecks(out)
 	return out
@@ -168,36 +216,6 @@ func mapOf(v any) []map[string]any {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// uvIndex builds one uv index and finds its credentials: UV_INDEX_<NAME>_*
-// variables, else the URL's userinfo (percent-decoded, as uv does).
-func (d *doctor) uvIndex(name, raw, from string) *index {
-	ix := &index{client: "uv", name: name, from: from}
-	ix.url = d.urlCredentials(ix, raw, from)
-	if name != "" {
-		n := UVEnvName(name)
-		if v, ok := env("UV_INDEX_" + n + "_USERNAME"); ok {
-			ix.user, ix.hasUser, ix.userFrom = v, true, "UV_INDEX_"+n+"_USERNAME"
-		}
-		if v, ok := env("UV_INDEX_" + n + "_PASSWORD"); ok {
-			ix.pass, ix.hasPass, ix.passFrom = v, true, "UV_INDEX_"+n+"_PASSWORD"
-		}
-	}
-	ix.fix = func(what string, t target) string {
-		if name == "" {
-			return "give the index a name (UV_INDEX=\"NAME=URL\" or [[tool.uv.index]] name = ...) and set UV_INDEX_<NAME>_USERNAME=aws and UV_INDEX_<NAME>_PASSWORD=\"$(" + tokenCmd(t) + ")\""
-		}
-		n := "UV_INDEX_" + UVEnvName(name)
-		switch what {
-		case "username":
-			return "export " + n + "_USERNAME=aws"
-		case "password":
-			return "export " + n + "_PASSWORD=\"$(" + tokenCmd(t) + ")\""
-		}
-		return "export " + n + "_USERNAME=aws " + n + "_PASSWORD=\"$(" + tokenCmd(t) + ")\" (or run `wharf login --tool uv`)"
-	}
-	return ix
-}
 
 // urlCredentials takes the userinfo out of an index URL, reports what needs
 // percent-encoding, and returns the URL without it.
@@ -229,27 +247,51 @@ func (d *doctor) urlCredentials(ix *index, raw, from string) string {
 	return clean
 }
 
-// uvStrategyCheck: under first-index, uv asks every non-explicit index for
-// every package, in order, and stops at the first 401/403 — so a private
-// index with a bad token makes public packages look missing.
-func (d *doctor) uvStrategyCheck(ix *index) {
+// uvStrategyCheck says which packages uv asks a private index for, and
+// what that hides or lets in; uv 0.13.9 did each of these in TestUVHelp.
+func (d *doctor) uvStrategyCheck(ix *index, set uvSettings) {
 	t := parseTarget(ix.url)
-	if t.kind == "other" && !ix.hasUser && !ix.hasPass || ix.explicit || ix.isDefault || ix.strategy != "first-index" {
+	if t.kind == "other" && !ix.hasUser && !ix.hasPass || ix.role != "" {
 		return
 	}
 	name := "this index"
 	if ix.name != "" {
 		name = fmt.Sprintf("index %q", ix.name)
 	}
-	f := Finding{Severity: Warn, Code: "not-explicit", Source: ix.from, Index: ix.label()}
-	if ix.pinned {
+	f := Finding{Severity: Warn, Source: ix.from, Index: ix.label()}
+	pin := "[tool.uv.sources] my-package = { index = \"" + orStr(ix.name, "NAME") + "\" }"
+	switch {
+	case ix.explicit && !ix.pinned:
+		f.Code = "explicit-unpinned"
+		f.Message = fmt.Sprintf("the private %s is `explicit`, but no package is pinned to it in [tool.uv.sources]: uv never asks it, and takes every package from the other indexes (a public package named like one of yours included)", name)
+		f.Fix = "pin your packages to it: " + pin
+	case ix.explicit:
+		f.Severity, f.Code = Info, "uv-pip-explicit"
+		f.Message = fmt.Sprintf("`uv pip install` ignores [tool.uv.sources], so it never asks the explicit %s: it takes even the packages pinned to it from the other indexes (a public package named like one of yours included)", name)
+		f.Fix = "install the project's dependencies with `uv sync` or `uv add`, which follow the pins"
+	case ix.isDefault && set.defaultFrom != "" && ix.from != set.defaultFrom && !ix.pinned:
+		f.Code = "default-replaced"
+		f.Message = fmt.Sprintf("the private %s is `default = true`, but %s replaces it: uv never asks it", name, set.defaultFrom)
+		f.Fix = "unset " + set.defaultFrom + ", or pin your packages to this index: " + pin
+	case strings.HasPrefix(set.strategy, "unsafe-"):
+		f.Code = "best-match"
+		f.Message = fmt.Sprintf("index-strategy is %s (from %s): for every package not pinned in [tool.uv.sources], uv takes the highest version of a package from any index, so a public package named like one of yours, with a higher version, wins (dependency confusion)", set.strategy, set.strategyFrom)
+		if set.strategy == "unsafe-first-match" {
+			f.Message = fmt.Sprintf("index-strategy is unsafe-first-match (from %s): for every package not pinned in [tool.uv.sources], uv takes versions from the other indexes too when this one has none that fit, so a public package named like one of yours can win (dependency confusion)", set.strategyFrom)
+		}
+		f.Fix = "pin your packages to the index (" + pin + ") and add `explicit = true`, or use index-strategy first-index"
+	case ix.isDefault:
+		return
+	case ix.pinned:
+		f.Code = "not-explicit"
 		f.Message = fmt.Sprintf("the private %s is not `explicit`: under index-strategy first-index uv asks it first for every package, not only for those pinned to it in [tool.uv.sources], "+
-			"and a 401 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
+			"and a 401 or 403 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
 		f.Fix = "add `explicit = true` to the index: the packages pinned to it in [tool.uv.sources] still come from it"
-	} else {
+	default:
+		f.Code = "not-explicit"
 		f.Message = fmt.Sprintf("the private %s is neither `explicit` nor pinned: under index-strategy first-index uv asks it first for every package, "+
-			"and a 401 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
-		f.Fix = "pin the packages it serves in [tool.uv.sources] (name = { index = \"" + orStr(ix.name, "NAME") + "\" }) and add `explicit = true` to the index"
+			"and a 401 or 403 from it stops the search, so public packages look missing (\"X was not found in the package registry\")", name)
+		f.Fix = "pin the packages it serves (" + pin + ") and add `explicit = true` to the index"
 	}
 	d.add(f)
 }
