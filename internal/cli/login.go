@@ -39,6 +39,8 @@ type loginArgs struct {
 	extraIndex, dryRun        bool
 	endpoint                  string // the repository endpoint
 	tok                       client.Token
+	clientVer                 string               // --client-version
+	writeFor                  doctor.ClientVersion // the version written for (loginversion.go)
 }
 
 func login(args []string, stdout, stderr io.Writer) int {
@@ -51,6 +53,7 @@ func login(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.project, "project", "", "uv, poetry, pdm: the project directory whose pyproject.toml gets the index (default: the current directory if it has a pyproject.toml)")
 	fs.BoolVar(&a.extraIndex, "extra-index", false, "pip: add the repository to extra-index-url instead of replacing index-url")
 	fs.BoolVar(&a.dryRun, "dry-run", false, "print what would be written, with the token masked, and write nothing")
+	fs.StringVar(&a.clientVer, "client-version", "", "the version of the tool to write for (default: ask the one first on PATH with --version)")
 	if !parse(fs, args, stderr) {
 		return 2
 	}
@@ -73,6 +76,10 @@ func login(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ctx := context.Background()
+	versionNote, err := a.clientVersion(ctx)
+	if err != nil {
+		return fail(stderr, "login", err)
+	}
 	cl, err := a.client(ctx)
 	if err != nil {
 		return fail(stderr, "login", err)
@@ -92,6 +99,9 @@ func login(args []string, stdout, stderr io.Writer) int {
 	p, err := plan(&a)
 	if err != nil {
 		return fail(stderr, "login", err)
+	}
+	if versionNote != "" {
+		p.notes = append(p.notes, versionNote)
 	}
 	out := stderr // narrative; stdout carries only eval-able export lines
 	if a.dryRun {
@@ -311,7 +321,8 @@ func planPoetry(a *loginArgs) (*loginPlan, error) {
 		return nil, errors.New("poetry sources live in a project: run this in the project directory or pass --project DIR")
 	}
 	idx := a.endpoint + "simple/"
-	block := fmt.Sprintf("[[tool.poetry.source]]\nname = %s\nurl = %s\npriority = \"explicit\"\n", tomlString(a.name), tomlString(idx))
+	// priority = "explicit" from poetry 1.5 on, secondary = true before.
+	block := fmt.Sprintf("[[tool.poetry.source]]\nname = %s\nurl = %s\n%s\n", tomlString(a.name), tomlString(idx), doctor.PoetryExplicitKey(a.writeFor))
 	dir := filepath.Join(xdgConfig(), "pypoetry")
 	if v := os.Getenv("POETRY_CONFIG_DIR"); v != "" {
 		dir = v
@@ -334,25 +345,58 @@ func planPoetry(a *loginArgs) (*loginPlan, error) {
 	}, nil
 }
 
-// planPDM adds [[tool.pdm.source]] to the project (without the secret) and
-// keeps the credentials in pdm's user config, [pypi.NAME], 0600.
+// planPDM adds [[tool.pdm.source]] to the project (without the secret).
+// pdm 2.5 and later take its credentials from pdm's user config,
+// [pypi.NAME], 0600; older ones only from the source URL, so there the URL
+// names a variable (${WHARF_PDM_<NAME>_TOKEN}) that login prints, as for uv.
 func planPDM(a *loginArgs) (*loginPlan, error) {
-	idx := a.endpoint + "simple/"
-	cfg := filepath.Join(xdgConfig(), "pdm", "config.toml")
-	if v := os.Getenv("PDM_CONFIG_FILE"); v != "" {
-		cfg = v
+	if !doctor.PDMReadsStoredCredentials(a.writeFor) {
+		return planPDMURLCredentials(a)
 	}
+	idx := a.endpoint + "simple/"
+	cfg := pdmConfigFile()
 	p := &loginPlan{}
 	creds := fmt.Sprintf("[pypi.%s]\nurl = %s\nusername = \"aws\"\npassword = %s\n", tomlKey(a.name), tomlString(idx), tomlString(a.tok.Value))
 	if a.project != "" {
-		block := fmt.Sprintf("[[tool.pdm.source]]\nname = %s\nurl = %s\nverify_ssl = true\n", tomlString(a.name), tomlString(idx))
-		p.edits = append(p.edits, edit{path: filepath.Join(a.project, "pyproject.toml"), show: block, apply: func(old string) (string, error) {
-			return upsertTOMLTable(old, "tool.pdm.source", a.name, block), nil
-		}})
+		p.edits = append(p.edits, pdmSourceEdit(a, idx))
 	}
 	p.edits = append(p.edits, edit{path: cfg, mode: 0o600, show: creds, apply: func(old string) (string, error) {
 		return replaceTOMLTable(old, "pypi."+tomlKey(a.name), creds), nil
 	}})
+	return p, nil
+}
+
+func pdmConfigFile() string {
+	if v := os.Getenv("PDM_CONFIG_FILE"); v != "" {
+		return v
+	}
+	return filepath.Join(xdgConfig(), "pdm", "config.toml")
+}
+
+func pdmSourceEdit(a *loginArgs, url string) edit {
+	block := fmt.Sprintf("[[tool.pdm.source]]\nname = %s\nurl = %s\nverify_ssl = true\n", tomlString(a.name), tomlString(url))
+	return edit{path: filepath.Join(a.project, "pyproject.toml"), show: block, apply: func(old string) (string, error) {
+		return upsertTOMLTable(old, "tool.pdm.source", a.name, block), nil
+	}}
+}
+
+// planPDMURLCredentials is planPDM for pdm before 2.5: the source URL
+// carries aws:${VAR}, which pdm expands when it runs, so pyproject.toml
+// holds no secret and the shell holds the token.
+func planPDMURLCredentials(a *loginArgs) (*loginPlan, error) {
+	if a.project == "" {
+		return nil, fmt.Errorf("%s reads index credentials only from the source URL in pyproject.toml: run this in the project directory or pass --project DIR", a.writeFor)
+	}
+	v := doctor.PDMTokenVariable(a.name)
+	u, err := url.Parse(a.endpoint + "simple/")
+	if err != nil {
+		return nil, err
+	}
+	idx := u.Scheme + "://aws:${" + v + "}@" + u.Host + u.Path
+	p := &loginPlan{edits: []edit{pdmSourceEdit(a, idx)}, exports: []string{"export " + v + "=" + a.tokenLine()}}
+	if old, _ := os.ReadFile(pdmConfigFile()); strings.Contains(string(old), "[pypi."+tomlKey(a.name)+"]") {
+		p.notes = append(p.notes, fmt.Sprintf("Note: %s ignores the [pypi.%s] table of %s (a login for pdm 2.5 or later wrote it).", a.writeFor, a.name, pdmConfigFile()))
+	}
 	return p, nil
 }
 
