@@ -50,10 +50,10 @@ type Index struct {
 	// The client version doctor checked against, where what the client
 	// reads depends on it (poetry, pdm): "poetry 1.3.2 (/usr/bin/poetry)".
 	ClientVersion string `json:"clientVersion,omitempty"`
-	Name   string `json:"name,omitempty"`
-	URL    string `json:"url"` // without credentials
-	Source string `json:"source"`
-	Sends  string `json:"sends"` // what the client sends, secrets named, not shown
+	Name          string `json:"name,omitempty"`
+	URL           string `json:"url"` // without credentials
+	Source        string `json:"source"`
+	Sends         string `json:"sends"` // what the client sends, secrets named, not shown
 }
 
 // Report is doctor's answer.

@@ -169,7 +169,7 @@ func TestFindings(t *testing.T) {
 		files   map[string]string // "~/" = HOME, else project-relative
 		env     map[string]string
 		offline bool
-		later   time.Duration // doctor's clock runs ahead
+		later   time.Duration     // doctor's clock runs ahead
 		clients map[string]string // client versions to check against
 		want    []want
 		notWant []string
