@@ -319,7 +319,7 @@ func (d *doctor) pdmIndexes() []*index {
 			for _, k := range []string{"username", "password"} {
 				if _, ok := s[k]; ok {
 					d.add(Finding{Severity: Warn, Code: "pdm-ignores-credentials", Source: from, Index: ix.label(),
-						Message: fmt.Sprintf("%s ignores the %s here: it reads a source's credentials only from its URL (pdm reads %s from 2.5 on)", v, k, from)})
+						Message: fmt.Sprintf("%s ignores the %s here: it reads a source's credentials only from its URL (pdm reads them here from 2.5 on)", v, k)})
 				}
 			}
 			return

@@ -1,0 +1,232 @@
+package clients
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// `wharf login --tool X` writes what the X a user runs reads, and `wharf
+// doctor` agrees with what X then does: each with the oldest and the newest
+// version under test, each claim checked by running X on the same files.
+
+// lfDomain/lfRepo hold lf-private 1.0, a package only wharf has.
+const lfDomain, lfRepo, lfPackage = "lf", "priv", "lf-private"
+
+func lfServer(t *testing.T) *server {
+	srv := startServer(t, serverConfig{})
+	c := newClientEnv(t, srv)
+	c.createDomainAndRepo(lfDomain, lfRepo)
+	mustStatus(t, upload(t, srv.Endpoint(lfDomain, lfRepo), makeWheel(t, lfPackage, "1.0", ""), basic("aws", c.token(lfDomain))), 200)
+	return srv
+}
+
+// firstOnPath puts the directory of the client's binary first on PATH, so
+// that `wharf login` and `wharf doctor` find this version, as a user's shell
+// would.
+func (c *clientEnv) firstOnPath(bin string) {
+	c.env["PATH"] = filepath.Dir(bin) + ":" + c.env["PATH"]
+}
+
+// login runs `eval "$(wharf login ARGS)"` in a shell, as a user would, and
+// keeps the variables it exported for the commands that follow.
+func (c *clientEnv) login(args ...string) result {
+	c.t.Helper()
+	cmd := shellQuote(append([]string{wharfBin, "login", "--domain", lfDomain, "--repository", lfRepo}, args...))
+	r := c.run([]string{"WHARF_ENDPOINT_URL=" + c.srv.URL}, "sh", "-c", `out=$(`+cmd+`) || exit; eval "$out"; env -0`)
+	before := map[string]bool{}
+	for k := range c.env {
+		before[k] = true
+	}
+	for _, kv := range strings.Split(r.Stdout, "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "WHARF_PDM_") && !before[k] {
+			c.env[k] = v
+		}
+	}
+	r.Stdout = "(the environment after eval)"
+	if r.Code != 0 {
+		c.t.Fatalf("login:\n%s", r)
+	}
+	return r
+}
+
+// doctorSays runs `wharf doctor` and requires its exit status and texts.
+func (c *clientEnv) doctorSays(code int, texts ...string) result {
+	c.t.Helper()
+	r := c.wharf(nil, "doctor")
+	c.t.Logf("wharf doctor:\n%s", r.Stdout)
+	if r.Code != code {
+		c.t.Errorf("doctor exit status %d, want %d:\n%s", r.Code, code, r)
+	}
+	for _, s := range texts {
+		if !strings.Contains(r.Stdout, s) {
+			c.t.Errorf("doctor does not say %q:\n%s", s, r.Stdout)
+		}
+	}
+	return r
+}
+
+// fails runs a client that must fail, and shows what it said.
+func (c *clientEnv) fails(want string, name string, args ...string) result {
+	c.t.Helper()
+	r := c.run(nil, name, args...)
+	c.t.Logf("%s said:\n%s", filepath.Base(name), clip(r.Output(), 3000))
+	if r.Code == 0 || !strings.Contains(r.Output(), want) {
+		c.t.Errorf("want a failure saying %q:\n%s", want, r)
+	}
+	return r
+}
+
+func TestLoginfixPoetry(t *testing.T) {
+	t.Parallel()
+	srv := lfServer(t)
+	for _, tc := range []struct {
+		tool, version string
+		other, refused string // the version the other key is for, and what this poetry says of it
+	}{
+		{"poetry", "1.3.2", "2.5.1", "[source.0] Additional properties are not allowed ('priority' was unexpected)"},
+		{"poetry-current", "2.5.1", "1.3.2", "tool.poetry.source[0] must not contain {'secondary'} properties"},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			t.Parallel()
+			c := newClientEnv(t, srv)
+			poetry := need(t, tc.tool)
+			c.firstOnPath(poetry)
+			c.env["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
+			writeFile(t, filepath.Join(c.Work, "pyproject.toml"), []byte("[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\n"))
+
+			r := c.login("--tool", "poetry")
+			if !strings.Contains(r.Stderr, "Written for poetry "+tc.version) {
+				t.Errorf("login does not say which poetry it wrote for:\n%s", r)
+			}
+			c.doctorSays(0, "as read by poetry "+tc.version, "the server accepts what poetry sends")
+			c.must(nil, poetry, "add", "--source", lfRepo, lfPackage)
+			c.must(nil, poetry, "lock")
+			c.must(nil, poetry, "install", "--no-root")
+			c.must(nil, poetry, "run", "python", "-c", "import lf_private")
+
+			// What login writes for the other version, this poetry refuses,
+			// and doctor says so first, in poetry's words.
+			c.must([]string{"WHARF_ENDPOINT_URL=" + srv.URL}, wharfBin, "login", "--tool", "poetry", "--domain", lfDomain, "--repository", lfRepo, "--client-version", tc.other)
+			c.doctorSays(1, "poetry "+tc.version, tc.refused)
+			c.fails(tc.refused, poetry, "lock")
+		})
+	}
+}
+
+func TestLoginfixPDM(t *testing.T) {
+	t.Parallel()
+	srv := lfServer(t)
+	for _, tc := range []struct{ tool, version string }{{"pdm", "2.2.1"}, {"pdm-current", "2.29.4"}} {
+		t.Run(tc.tool, func(t *testing.T) {
+			t.Parallel()
+			c := newClientEnv(t, srv)
+			pdm := need(t, tc.tool)
+			c.firstOnPath(pdm)
+			c.env["PDM_CHECK_UPDATE"] = "false"
+			pyproject := filepath.Join(c.Work, "pyproject.toml")
+			writeFile(t, pyproject, []byte("[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = []\n"))
+
+			r := c.login("--tool", "pdm")
+			if !strings.Contains(r.Stderr, "Written for pdm "+tc.version) {
+				t.Errorf("login does not say which pdm it wrote for:\n%s", r)
+			}
+			c.doctorSays(0, "as read by pdm "+tc.version, "the server accepts what pdm sends")
+			c.must(nil, pdm, "add", lfPackage)
+			c.must(nil, pdm, "install")
+			c.must(nil, pdm, "run", "python", "-c", "import lf_private")
+			for _, f := range []string{pyproject, filepath.Join(c.Work, "pdm.lock")} {
+				if regexp.MustCompile(`wharf1\.`).Match(readFile(t, f)) {
+					t.Errorf("%s holds a token:\n%s", f, readFile(t, f))
+				}
+			}
+			if tc.tool != "pdm" {
+				return
+			}
+			// What login wrote for pdm 2.5 and later (today's main wrote it
+			// for every pdm): 2.2.1 ignores [pypi.priv] in its config file,
+			// and doctor says so.
+			c.must([]string{"WHARF_ENDPOINT_URL=" + srv.URL}, wharfBin, "login", "--tool", "pdm", "--domain", lfDomain, "--repository", lfRepo, "--client-version", "2.29.4")
+			c.doctorSays(1, "pdm 2.2.1", "ignores the username", "no credentials")
+			os.RemoveAll(filepath.Join(c.Home, ".cache", "pdm"))
+			c.fails("The credentials for "+strings.TrimPrefix(srv.URL, "http://")+" are not provided", pdm, "lock")
+			if !strings.Contains(srv.log.Tail(1<<20), "reason=no-credentials") {
+				t.Errorf("the server log does not record the refusal:\n%s", srv.log.Tail(4000))
+			}
+		})
+	}
+}
+
+func TestLoginfixPip(t *testing.T) {
+	t.Parallel()
+	srv := lfServer(t)
+	index := srv.Endpoint(lfDomain, lfRepo) + "simple/"
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct{ tool, version string }{{"pip", "23.2.1"}, {"pip-current", "26.3"}} {
+		t.Run(tc.tool, func(t *testing.T) {
+			t.Parallel()
+			c := newClientEnv(t, srv)
+			pip := need(t, tc.tool)
+			c.firstOnPath(pip)
+			install := func(dir string) []string {
+				return []string{"install", "--no-deps", "--target", filepath.Join(c.Work, dir), lfPackage + "==1.0"}
+			}
+			c.login("--tool", "pip")
+			c.doctorSays(0, "the server accepts what pip sends")
+			c.must(nil, pip, install("site1")...)
+
+			// A stale .netrc entry for the same host (a CodeArtifact token):
+			// pip sends pip.conf's credentials and never reads it, so it
+			// fails nothing; doctor warns.
+			writeFile(t, filepath.Join(c.Home, ".netrc"), []byte("machine 127.0.0.1\n  login aws\n  password eyJ2ZXIiOjEsImlzdSI6MTcwMDAwMDAwMH0.stale.entry\n"))
+			r := c.doctorSays(0, "WARN", "does not send", "0 error(s)")
+			if strings.Contains(r.Stdout, "https://") {
+				t.Errorf("doctor shows an https:// URL for an http:// server:\n%s", r.Stdout)
+			}
+			c.must(nil, pip, install("site2")...)
+
+			// Without credentials in pip.conf, pip does send the entry: both fail.
+			pipConf := filepath.Join(c.Home, ".config", "pip", "pip.conf")
+			writeFile(t, pipConf, []byte("[global]\nindex-url = "+index+"\n"))
+			c.doctorSays(1, "silently sends the ~/.netrc entry", "AWS CodeArtifact token")
+			c.fails("No matching distribution found", pip, install("site3")...)
+			// The server saw the entry's password (not "no-credentials") from this pip.
+			if !regexp.MustCompile(`reason=malformed .*user_agent="pip/` + regexp.QuoteMeta(tc.version)).MatchString(srv.log.Tail(1 << 20)) {
+				t.Errorf("the server log shows no refusal of the .netrc password from pip %s:\n%s", tc.version, srv.log.Tail(3000))
+			}
+
+			// Neither credentials at all: the fix names the server's own scheme.
+			os.Remove(filepath.Join(c.Home, ".netrc"))
+			c.doctorSays(1, "writes http://aws:<token>@"+host+"/")
+			c.fails("No matching distribution found", pip, install("site4")...)
+
+			// A server that is not there: an error naming the URL, and pip fails too.
+			closed := strings.Replace(index, host, freeAddr(t), 1)
+			writeFile(t, pipConf, []byte("[global]\nindex-url = "+strings.Replace(closed, "http://", "http://aws:"+c.token(lfDomain)+"@", 1)+"\n"))
+			c.doctorSays(1, "pip cannot reach "+closed, "is `wharf serve` running")
+			c.fails("No matching distribution found", pip, install("site5")...)
+		})
+	}
+}
+
+func TestLoginfixTwine(t *testing.T) {
+	t.Parallel()
+	srv := lfServer(t)
+	for _, tool := range []string{"twine", "twine-current"} {
+		t.Run(tool, func(t *testing.T) {
+			t.Parallel()
+			c := newClientEnv(t, srv)
+			twine := need(t, tool)
+			c.firstOnPath(twine)
+			c.login("--tool", "twine")
+			c.doctorSays(0, "the server accepts what twine sends")
+			d := makeWheel(t, "lf-"+tool, "1.0", "")
+			whl := filepath.Join(c.Work, d.Filename)
+			writeFile(t, whl, d.Data)
+			c.must(nil, twine, "upload", "--non-interactive", "-r", "codeartifact", whl)
+			mustStatus(t, fetch(t, "GET", srv.Endpoint(lfDomain, lfRepo)+"simple/lf-"+tool+"/", nil, basic("aws", c.token(lfDomain))), 200)
+		})
+	}
+}
