@@ -83,7 +83,7 @@ func TestLoginfixPoetry(t *testing.T) {
 	t.Parallel()
 	srv := lfServer(t)
 	for _, tc := range []struct {
-		tool, version string
+		tool, version  string
 		other, refused string // the version the other key is for, and what this poetry says of it
 	}{
 		{"poetry", "1.3.2", "2.5.1", "[source.0] Additional properties are not allowed ('priority' was unexpected)"},
