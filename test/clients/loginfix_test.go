@@ -145,6 +145,17 @@ func TestLoginfixPDM(t *testing.T) {
 			if tc.tool != "pdm" {
 				return
 			}
+			// The variable the URL names, unset (a new shell): pdm sends the
+			// text ${...} itself, and doctor says so.
+			tok := c.env["WHARF_PDM_PRIV_TOKEN"]
+			delete(c.env, "WHARF_PDM_PRIV_TOKEN")
+			c.doctorSays(1, "the URL names WHARF_PDM_PRIV_TOKEN, which is not set")
+			os.RemoveAll(filepath.Join(c.Home, ".cache", "pdm"))
+			c.fails("Unable to find candidates for lf-private", pdm, "lock")
+			c.env["WHARF_PDM_PRIV_TOKEN"] = tok
+			if !regexp.MustCompile(`reason=malformed .*user_agent="pdm/2\.2\.1`).MatchString(srv.log.Tail(1 << 20)) {
+				t.Errorf("the server log shows no refusal of the text ${...} from pdm 2.2.1:\n%s", srv.log.Tail(3000))
+			}
 			// What login wrote for pdm 2.5 and later (today's main wrote it
 			// for every pdm): 2.2.1 ignores [pypi.priv] in its config file,
 			// and doctor says so.
