@@ -23,11 +23,14 @@ func lfServer(t *testing.T) *server {
 	return srv
 }
 
-// firstOnPath puts the directory of the client's binary first on PATH, so
-// that `wharf login` and `wharf doctor` find this version, as a user's shell
-// would.
-func (c *clientEnv) firstOnPath(bin string) {
+// lfClient is a sandbox whose PATH has the tool's directory first, so that
+// `wharf login` and `wharf doctor` find this version, as a user's shell
+// would; it returns the tool's binary too.
+func lfClient(t *testing.T, srv *server, tool string) (*clientEnv, string) {
+	c := newClientEnv(t, srv)
+	bin := need(t, tool)
 	c.env["PATH"] = filepath.Dir(bin) + ":" + c.env["PATH"]
+	return c, bin
 }
 
 // login runs `eval "$(wharf login ARGS)"` in a shell, as a user would, and
@@ -50,6 +53,15 @@ func (c *clientEnv) login(args ...string) result {
 		c.t.Fatalf("login:\n%s", r)
 	}
 	return r
+}
+
+// loginFor logs in for poetry or pdm, which must say which version it
+// wrote for.
+func (c *clientEnv) loginFor(tool, version string) {
+	c.t.Helper()
+	if r := c.login("--tool", tool); !strings.Contains(r.Stderr, "Written for "+tool+" "+version) {
+		c.t.Errorf("login does not say it wrote for %s %s:\n%s", tool, version, r)
+	}
 }
 
 // doctorSays runs `wharf doctor` and requires its exit status and texts.
@@ -91,16 +103,11 @@ func TestLoginfixPoetry(t *testing.T) {
 	} {
 		t.Run(tc.tool, func(t *testing.T) {
 			t.Parallel()
-			c := newClientEnv(t, srv)
-			poetry := need(t, tc.tool)
-			c.firstOnPath(poetry)
+			c, poetry := lfClient(t, srv, tc.tool)
 			c.env["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
 			writeFile(t, filepath.Join(c.Work, "pyproject.toml"), []byte("[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\n"))
 
-			r := c.login("--tool", "poetry")
-			if !strings.Contains(r.Stderr, "Written for poetry "+tc.version) {
-				t.Errorf("login does not say which poetry it wrote for:\n%s", r)
-			}
+			c.loginFor("poetry", tc.version)
 			c.doctorSays(0, "as read by poetry "+tc.version, "the server accepts what poetry sends")
 			c.must(nil, poetry, "add", "--source", lfRepo, lfPackage)
 			c.must(nil, poetry, "lock")
@@ -122,17 +129,12 @@ func TestLoginfixPDM(t *testing.T) {
 	for _, tc := range []struct{ tool, version string }{{"pdm", "2.2.1"}, {"pdm-current", "2.29.4"}} {
 		t.Run(tc.tool, func(t *testing.T) {
 			t.Parallel()
-			c := newClientEnv(t, srv)
-			pdm := need(t, tc.tool)
-			c.firstOnPath(pdm)
+			c, pdm := lfClient(t, srv, tc.tool)
 			c.env["PDM_CHECK_UPDATE"] = "false"
 			pyproject := filepath.Join(c.Work, "pyproject.toml")
 			writeFile(t, pyproject, []byte("[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = []\n"))
 
-			r := c.login("--tool", "pdm")
-			if !strings.Contains(r.Stderr, "Written for pdm "+tc.version) {
-				t.Errorf("login does not say which pdm it wrote for:\n%s", r)
-			}
+			c.loginFor("pdm", tc.version)
 			c.doctorSays(0, "as read by pdm "+tc.version, "the server accepts what pdm sends")
 			c.must(nil, pdm, "add", lfPackage)
 			c.must(nil, pdm, "install")
@@ -178,9 +180,7 @@ func TestLoginfixPip(t *testing.T) {
 	for _, tc := range []struct{ tool, version string }{{"pip", "23.2.1"}, {"pip-current", "26.3"}} {
 		t.Run(tc.tool, func(t *testing.T) {
 			t.Parallel()
-			c := newClientEnv(t, srv)
-			pip := need(t, tc.tool)
-			c.firstOnPath(pip)
+			c, pip := lfClient(t, srv, tc.tool)
 			install := func(dir string) []string {
 				return []string{"install", "--no-deps", "--target", filepath.Join(c.Work, dir), lfPackage + "==1.0"}
 			}
@@ -228,9 +228,7 @@ func TestLoginfixTwine(t *testing.T) {
 	for _, tool := range []string{"twine", "twine-current"} {
 		t.Run(tool, func(t *testing.T) {
 			t.Parallel()
-			c := newClientEnv(t, srv)
-			twine := need(t, tool)
-			c.firstOnPath(twine)
+			c, twine := lfClient(t, srv, tool)
 			c.login("--tool", "twine")
 			c.doctorSays(0, "the server accepts what twine sends")
 			d := makeWheel(t, "lf-"+tool, "1.0", "")
