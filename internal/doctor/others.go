@@ -202,7 +202,11 @@ func (d *doctor) poetryIndexes() []*index {
 	}
 	byEnv := map[string][]string{}
 	var out []*index
-	v, known := d.version("poetry")
+	var v ClientVersion
+	known := false
+	if len(srcs) > 0 { // running poetry --version takes a second
+		v, known = d.version("poetry")
+	}
 	for i, s := range srcs {
 		name, raw := str(s, "name"), str(s, "url")
 		if raw == "" {
@@ -286,7 +290,16 @@ func (d *doctor) pdmIndexes() []*index {
 			confs = append(confs, conf{f, table(c, "pypi")})
 		}
 	}
-	v, known := d.version("pdm")
+	srcs := tables(table(m, "tool", "pdm")["source"])
+	configured := len(srcs) > 0
+	for _, c := range confs {
+		configured = configured || len(c.pypi) > 0
+	}
+	var v ClientVersion
+	known := false
+	if configured { // only then: running pdm --version takes a moment
+		v, known = d.version("pdm")
+	}
 	stored := !known || PDMReadsStoredCredentials(v)
 	var out []*index
 	seen := map[string]*index{}
@@ -333,7 +346,7 @@ func (d *doctor) pdmIndexes() []*index {
 			ix.hasPass = true
 		}
 	}
-	for _, s := range tables(table(m, "tool", "pdm")["source"]) {
+	for _, s := range srcs {
 		add(str(s, "name"), str(s, "url"), str(s, "username"), str(s, "password"), d.rel(pyproject)+" [[tool.pdm.source]]", s)
 	}
 	for _, c := range confs {
