@@ -329,7 +329,7 @@ func planPoetry(a *loginArgs) (*loginPlan, error) {
 	}
 	auth := fmt.Sprintf("[http-basic.%s]\nusername = \"aws\"\npassword = %s\n", tomlKey(a.name), tomlString(a.tok.Value))
 	n := "POETRY_HTTP_BASIC_" + doctor.PoetryEnvName(a.name)
-	return &loginPlan{
+	p := &loginPlan{
 		edits: []edit{
 			{path: filepath.Join(a.project, "pyproject.toml"), show: block, apply: func(old string) (string, error) {
 				return upsertTOMLTable(old, "tool.poetry.source", a.name, block), nil
@@ -342,7 +342,11 @@ func planPoetry(a *loginArgs) (*loginPlan, error) {
 			fmt.Sprintf("Add packages from it with: poetry add --source %s PACKAGE", a.name),
 			fmt.Sprintf("In CI, set %s_USERNAME=aws and %s_PASSWORD instead.", n, n),
 		},
-	}, nil
+	}
+	if a.writeFor.Before(1, 5) {
+		p.notes = append(p.notes, fmt.Sprintf("Note: %s has no explicit sources: with secondary = true it asks PyPI first for every package not pinned to %s, so pin yours (poetry add --source %s), or upgrade poetry to 1.5 or later and run login again.", a.writeFor, a.name, a.name))
+	}
+	return p, nil
 }
 
 // planPDM adds [[tool.pdm.source]] to the project (without the secret).
