@@ -280,19 +280,17 @@ func (d *doctor) check(ix *index) {
 // read .netrc for this index (pip's own code: URL, then index-url
 // credentials, then .netrc). What is wrong with it fails no client here, so
 // it is a warning, and the fix is the entry, not the client's credentials.
+// (The token's validity is not asked: the server would only say what the
+// client never meets.)
 func (d *doctor) netrcShape(ix *index, t target, ne netrcEntry, where string) {
 	n := len(d.report.Findings)
-	if !d.shape(ix, t, ne.Password, where) {
-		return
-	}
+	d.shape(ix, t, ne.Password, where)
 	for i := n; i < len(d.report.Findings); i++ {
 		f := &d.report.Findings[i]
 		f.Severity = Warn
 		f.Message = "the " + where + " entry for " + hostOnly(t.host) + " (which " + ix.client + " does not send while its own credentials are set): " + f.Message
 		f.Fix = "remove the " + hostOnly(t.host) + " entry from " + where + ", or put a current token in it: curl, requests-based scripts and this client (once its own credentials go missing) send it"
 	}
-	d.add(Finding{Severity: Warn, Code: "netrc-bad", Source: where, Index: ix.label(),
-		Message: "the " + where + " entry for " + hostOnly(t.host) + " holds a password that will be refused if it is ever used (see above)"})
 }
 
 func (ix *index) sends() string {
