@@ -191,7 +191,7 @@ func TestLoginfixPip(t *testing.T) {
 			// A stale .netrc entry for the same host (a CodeArtifact token):
 			// pip sends pip.conf's credentials and never reads it, so it
 			// fails nothing; doctor warns.
-			writeFile(t, filepath.Join(c.Home, ".netrc"), []byte("machine 127.0.0.1\n  login aws\n  password eyJ2ZXIiOjEsImlzdSI6MTcwMDAwMDAwMH0.stale.entry\n"))
+			writeFile(t, filepath.Join(c.Home, ".netrc"), []byte(staleNetrc))
 			r := c.doctorSays(0, "WARN", "does not send", "0 error(s)")
 			if strings.Contains(r.Stdout, "https://") {
 				t.Errorf("doctor shows an https:// URL for an http:// server:\n%s", r.Stdout)
@@ -219,6 +219,35 @@ func TestLoginfixPip(t *testing.T) {
 			c.doctorSays(1, "pip cannot reach "+closed, "is `wharf serve` running")
 			c.fails("No matching distribution found", pip, install("site5")...)
 		})
+	}
+}
+
+// staleNetrc is an entry left from CodeArtifact days, for the test server's host.
+const staleNetrc = "machine 127.0.0.1\n  login aws\n  password eyJ2ZXIiOjEsImlzdSI6MTcwMDAwMDAwMH0.stale.entry\n"
+
+// TestLoginfixNetrcUV: uv, like pip, sends its own credentials and reads
+// .netrc only without them, so doctor's verdict on a stale entry holds for
+// uv too.
+func TestLoginfixNetrcUV(t *testing.T) {
+	t.Parallel()
+	srv := lfServer(t)
+	c, uv := lfClient(t, srv, "uv")
+	writeFile(t, filepath.Join(c.Home, ".netrc"), []byte(staleNetrc))
+	c.env["UV_INDEX"] = "hub=" + srv.Endpoint(lfDomain, lfRepo) + "simple/"
+	c.env["UV_INDEX_HUB_USERNAME"] = "aws"
+	c.env["UV_INDEX_HUB_PASSWORD"] = c.token(lfDomain)
+	install := func(dir string) []string {
+		return []string{"pip", "install", "--no-cache", "--target", filepath.Join(c.Work, dir), lfPackage + "==1.0"}
+	}
+	c.doctorSays(0, "which uv does not send", "0 error(s)")
+	c.must(nil, uv, install("site1")...)
+
+	delete(c.env, "UV_INDEX_HUB_PASSWORD")
+	delete(c.env, "UV_INDEX_HUB_USERNAME")
+	c.doctorSays(1, "silently sends the ~/.netrc entry", "AWS CodeArtifact token")
+	c.fails("401 Unauthorized", uv, install("site2")...)
+	if !regexp.MustCompile(`reason=malformed .*user_agent="uv/`).MatchString(srv.log.Tail(1 << 20)) {
+		t.Errorf("the server log shows no refusal of the .netrc password from uv:\n%s", srv.log.Tail(3000))
 	}
 }
 
