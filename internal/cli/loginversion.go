@@ -21,9 +21,6 @@ var versionDependent = map[string]bool{"poetry": true, "pdm": true}
 // user's shell runs), else the newest tested. It returns the note that
 // tells the user which it was.
 func (a *loginArgs) clientVersion(ctx context.Context) (string, error) {
-	if !versionDependent[a.tool] {
-		return "", nil
-	}
 	if a.clientVer != "" {
 		v, err := doctor.ParseClientVersion(a.tool, a.clientVer)
 		if err != nil {
@@ -31,6 +28,9 @@ func (a *loginArgs) clientVersion(ctx context.Context) (string, error) {
 		}
 		a.writeFor = v
 		return "Written for " + v.String() + " (--client-version).", nil
+	}
+	if !versionDependent[a.tool] {
+		return "", nil
 	}
 	v, err := doctor.InstalledVersion(ctx, a.tool)
 	if err == nil {
