@@ -165,7 +165,7 @@ func TestLoginfixPDM(t *testing.T) {
 			c.doctorSays(1, "pdm 2.2.1", "ignores the username", "no credentials")
 			os.RemoveAll(filepath.Join(c.Home, ".cache", "pdm"))
 			c.fails("The credentials for "+strings.TrimPrefix(srv.URL, "http://")+" are not provided", pdm, "lock")
-			if !strings.Contains(srv.log.Tail(1<<20), "reason=no-credentials") {
+			if !regexp.MustCompile(`reason=no-credentials .*user_agent="pdm/2\.2\.1`).MatchString(srv.log.Tail(1 << 20)) {
 				t.Errorf("the server log does not record the refusal:\n%s", srv.log.Tail(4000))
 			}
 		})
