@@ -18,9 +18,8 @@ TOOLS=(uv pip twine poetry pdm hatch flit build)
 # The pins: what each lock file is compiled from.
 declare -A SPEC=(
 	[uv]="uv==0.13.9" [pip]="pip==26.3" [twine]="twine==7.0.0" [poetry]="poetry==2.5.1"
-	[pdm]="pdm==2.29.4 hishel<2" [hatch]="hatch==1.18.2" [flit]="flit==4.2.0"
-	# pdm 2.29.4 asks for hishel>=1.4.0 but fails on import with 2.0 ("module 'hishel'
-	# has no attribute 'SyncSqliteStorage'"): its own [locked] extra pins 1.4.0
+	# hishel: pdm 2.29.4 asks for >=1.4.0, but 2.0 removed what it uses (SyncSqliteStorage)
+	[pdm]="pdm==2.29.4 hishel==1.4.0" [hatch]="hatch==1.18.2" [flit]="flit==4.2.0"
 	# build, with the backends the tests build with (--no-isolation: tests reach no index but wharf)
 	[build]="build==1.6.1 setuptools wheel flit_core hatchling"
 )

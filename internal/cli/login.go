@@ -48,12 +48,12 @@ func login(args []string, stdout, stderr io.Writer) int {
 	var a loginArgs
 	a.register(fs)
 	fs.StringVar(&a.tool, "tool", "", "pip, twine, uv, poetry, pdm or npm (required)")
+	fs.StringVar(&a.clientVer, "client-version", "", "the version of the tool to write for (default: ask the one first on PATH with --version)")
 	fs.StringVar(&a.repo, "repository", "", "repository name (required)")
 	fs.StringVar(&a.name, "name", "", "index/source name for uv, poetry, pdm and twine (default: the repository name; twine: codeartifact)")
 	fs.StringVar(&a.project, "project", "", "uv, poetry, pdm: the project directory whose pyproject.toml gets the index (default: the current directory if it has a pyproject.toml)")
 	fs.BoolVar(&a.extraIndex, "extra-index", false, "pip: add the repository to extra-index-url instead of replacing index-url")
 	fs.BoolVar(&a.dryRun, "dry-run", false, "print what would be written, with the token masked, and write nothing")
-	fs.StringVar(&a.clientVer, "client-version", "", "the version of the tool to write for (default: ask the one first on PATH with --version)")
 	if !parse(fs, args, stderr) {
 		return 2
 	}
