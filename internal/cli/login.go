@@ -39,6 +39,8 @@ type loginArgs struct {
 	extraIndex, dryRun        bool
 	endpoint                  string // the repository endpoint
 	tok                       client.Token
+	clientVer                 string               // --client-version
+	writeFor                  doctor.ClientVersion // the version written for (loginversion.go)
 }
 
 func login(args []string, stdout, stderr io.Writer) int {
@@ -46,6 +48,7 @@ func login(args []string, stdout, stderr io.Writer) int {
 	var a loginArgs
 	a.register(fs)
 	fs.StringVar(&a.tool, "tool", "", "pip, twine, uv, poetry, pdm or npm (required)")
+	fs.StringVar(&a.clientVer, "client-version", "", "the version of the tool to write for (default: ask the one first on PATH with --version)")
 	fs.StringVar(&a.repo, "repository", "", "repository name (required)")
 	fs.StringVar(&a.name, "name", "", "index/source name for uv, poetry, pdm and twine (default: the repository name; twine: codeartifact)")
 	fs.StringVar(&a.project, "project", "", "uv, poetry, pdm: the project directory whose pyproject.toml gets the index (default: the current directory if it has a pyproject.toml)")
@@ -73,6 +76,10 @@ func login(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ctx := context.Background()
+	versionNote, err := a.clientVersion(ctx)
+	if err != nil {
+		return fail(stderr, "login", err)
+	}
 	cl, err := a.client(ctx)
 	if err != nil {
 		return fail(stderr, "login", err)
@@ -92,6 +99,9 @@ func login(args []string, stdout, stderr io.Writer) int {
 	p, err := plan(&a)
 	if err != nil {
 		return fail(stderr, "login", err)
+	}
+	if versionNote != "" {
+		p.notes = append(p.notes, versionNote)
 	}
 	out := stderr // narrative; stdout carries only eval-able export lines
 	if a.dryRun {
@@ -319,14 +329,15 @@ func planPoetry(a *loginArgs) (*loginPlan, error) {
 		return nil, errors.New("poetry sources live in a project: run this in the project directory or pass --project DIR")
 	}
 	idx := a.endpoint + "simple/"
-	block := fmt.Sprintf("[[tool.poetry.source]]\nname = %s\nurl = %s\npriority = \"explicit\"\n", tomlString(a.name), tomlString(idx))
+	// priority = "explicit" from poetry 1.5 on, secondary = true before.
+	block := fmt.Sprintf("[[tool.poetry.source]]\nname = %s\nurl = %s\n%s\n", tomlString(a.name), tomlString(idx), doctor.PoetryExplicitKey(a.writeFor))
 	dir := filepath.Join(xdgConfig(), "pypoetry")
 	if v := os.Getenv("POETRY_CONFIG_DIR"); v != "" {
 		dir = v
 	}
 	auth := fmt.Sprintf("[http-basic.%s]\nusername = \"aws\"\npassword = %s\n", tomlKey(a.name), tomlString(a.tok.Value))
 	n := "POETRY_HTTP_BASIC_" + doctor.PoetryEnvName(a.name)
-	return &loginPlan{
+	p := &loginPlan{
 		edits: []edit{
 			{path: filepath.Join(a.project, "pyproject.toml"), show: block, apply: func(old string) (string, error) {
 				return upsertTOMLTable(old, "tool.poetry.source", a.name, block), nil
@@ -339,28 +350,65 @@ func planPoetry(a *loginArgs) (*loginPlan, error) {
 			fmt.Sprintf("Add packages from it with: poetry add --source %s PACKAGE", a.name),
 			fmt.Sprintf("In CI, set %s_USERNAME=aws and %s_PASSWORD instead.", n, n),
 		},
-	}, nil
+	}
+	if a.writeFor.Before(1, 5) {
+		p.notes = append(p.notes, fmt.Sprintf("Note: %s has no explicit sources: with secondary = true it asks PyPI first for every package not pinned to %s, so pin yours (poetry add --source %s), or upgrade poetry to 1.5 or later and run login again.", a.writeFor, a.name, a.name))
+	}
+	return p, nil
 }
 
-// planPDM adds [[tool.pdm.source]] to the project (without the secret) and
-// keeps the credentials in pdm's user config, [pypi.NAME], 0600.
+// planPDM adds [[tool.pdm.source]] to the project (without the secret).
+// pdm 2.5 and later take its credentials from pdm's user config,
+// [pypi.NAME], 0600; older ones only from the source URL, so there the URL
+// names a variable (${WHARF_PDM_<NAME>_TOKEN}) that login prints, as for uv.
 func planPDM(a *loginArgs) (*loginPlan, error) {
-	idx := a.endpoint + "simple/"
-	cfg := filepath.Join(xdgConfig(), "pdm", "config.toml")
-	if v := os.Getenv("PDM_CONFIG_FILE"); v != "" {
-		cfg = v
+	if !doctor.PDMReadsStoredCredentials(a.writeFor) {
+		return planPDMURLCredentials(a)
 	}
+	idx := a.endpoint + "simple/"
+	cfg := pdmConfigFile()
 	p := &loginPlan{}
 	creds := fmt.Sprintf("[pypi.%s]\nurl = %s\nusername = \"aws\"\npassword = %s\n", tomlKey(a.name), tomlString(idx), tomlString(a.tok.Value))
 	if a.project != "" {
-		block := fmt.Sprintf("[[tool.pdm.source]]\nname = %s\nurl = %s\nverify_ssl = true\n", tomlString(a.name), tomlString(idx))
-		p.edits = append(p.edits, edit{path: filepath.Join(a.project, "pyproject.toml"), show: block, apply: func(old string) (string, error) {
-			return upsertTOMLTable(old, "tool.pdm.source", a.name, block), nil
-		}})
+		p.edits = append(p.edits, pdmSourceEdit(a, idx))
 	}
 	p.edits = append(p.edits, edit{path: cfg, mode: 0o600, show: creds, apply: func(old string) (string, error) {
 		return replaceTOMLTable(old, "pypi."+tomlKey(a.name), creds), nil
 	}})
+	return p, nil
+}
+
+func pdmConfigFile() string {
+	if v := os.Getenv("PDM_CONFIG_FILE"); v != "" {
+		return v
+	}
+	return filepath.Join(xdgConfig(), "pdm", "config.toml")
+}
+
+func pdmSourceEdit(a *loginArgs, url string) edit {
+	block := fmt.Sprintf("[[tool.pdm.source]]\nname = %s\nurl = %s\nverify_ssl = true\n", tomlString(a.name), tomlString(url))
+	return edit{path: filepath.Join(a.project, "pyproject.toml"), show: block, apply: func(old string) (string, error) {
+		return upsertTOMLTable(old, "tool.pdm.source", a.name, block), nil
+	}}
+}
+
+// planPDMURLCredentials is planPDM for pdm before 2.5: the source URL
+// carries aws:${VAR}, which pdm expands when it runs, so pyproject.toml
+// holds no secret and the shell holds the token.
+func planPDMURLCredentials(a *loginArgs) (*loginPlan, error) {
+	if a.project == "" {
+		return nil, fmt.Errorf("%s reads index credentials only from the source URL in pyproject.toml: run this in the project directory or pass --project DIR", a.writeFor)
+	}
+	v := doctor.PDMTokenVariable(a.name)
+	u, err := url.Parse(a.endpoint + "simple/")
+	if err != nil {
+		return nil, err
+	}
+	idx := u.Scheme + "://aws:${" + v + "}@" + u.Host + u.Path
+	p := &loginPlan{edits: []edit{pdmSourceEdit(a, idx)}, exports: []string{"export " + v + "=" + a.tokenLine()}}
+	if old, _ := os.ReadFile(pdmConfigFile()); strings.Contains(string(old), "[pypi."+tomlKey(a.name)+"]") {
+		p.notes = append(p.notes, fmt.Sprintf("Note: %s ignores the [pypi.%s] table of %s (a login for pdm 2.5 or later wrote it).", a.writeFor, a.name, pdmConfigFile()))
+	}
 	return p, nil
 }
 

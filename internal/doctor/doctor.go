@@ -47,10 +47,13 @@ type Finding struct {
 type Index struct {
 	Label  string `json:"label"` // findings about this index carry it in Index
 	Client string `json:"client"`
-	Name   string `json:"name,omitempty"`
-	URL    string `json:"url"` // without credentials
-	Source string `json:"source"`
-	Sends  string `json:"sends"` // what the client sends, secrets named, not shown
+	// The client version doctor checked against, where what the client
+	// reads depends on it (poetry, pdm): "poetry 1.3.2 (/usr/bin/poetry)".
+	ClientVersion string `json:"clientVersion,omitempty"`
+	Name          string `json:"name,omitempty"`
+	URL           string `json:"url"` // without credentials
+	Source        string `json:"source"`
+	Sends         string `json:"sends"` // what the client sends, secrets named, not shown
 }
 
 // Report is doctor's answer.
@@ -68,6 +71,9 @@ type Options struct {
 	Offline bool   // do not ask the servers
 	HTTP    *http.Client
 	Now     time.Time
+	// Versions are client versions to check against ("poetry": "1.3.2")
+	// instead of asking the client first on PATH with --version.
+	Versions map[string]string
 }
 
 type doctor struct {
@@ -121,6 +127,18 @@ func Run(ctx context.Context, opt Options) *Report {
 
 func (d *doctor) add(f Finding) { d.report.Findings = append(d.report.Findings, f) }
 
+// version is the version of tool that doctor checks against: Options.Versions,
+// else the one first on PATH. ok is false when neither tells; doctor then
+// checks against the newest behaviour.
+func (d *doctor) version(tool string) (ClientVersion, bool) {
+	if s, ok := d.opt.Versions[tool]; ok {
+		v, err := ParseClientVersion(tool, s)
+		return v, err == nil
+	}
+	v, err := InstalledVersion(d.ctx, tool)
+	return v, err == nil
+}
+
 func (d *doctor) secret(s string) {
 	if len(s) >= 4 {
 		d.report.secrets = append(d.report.secrets, s)
@@ -158,6 +176,8 @@ type index struct {
 	strategy                string
 	role                    string                             // uv: set on the second entry of an index whose files get other credentials than its pages
 	fix                     func(what string, t target) string // how to set credentials right for this client
+	version                 string                             // ClientVersion.String(), where it matters
+	unsetVars               []string                           // pdm: ${VAR}s in the URL that are not set
 }
 
 func (ix *index) label() string {
@@ -196,16 +216,13 @@ func (d *doctor) check(ix *index) {
 			d.add(Finding{Severity: Warn, Code: "netrc-shadow", Source: where, Index: ix.label(),
 				Message: fmt.Sprintf("%s also has credentials for %s (login %q): %s uses them whenever the configured ones go missing (an unset or misnamed variable), and curl, requests-based scripts and other tools send them silently", where, hostOnly(host), ne.Login, ix.client),
 				Fix:     "keep one source of credentials: remove the " + hostOnly(host) + " entry from " + where + ", or keep it current"})
-			if d.shape(ix, t, ne.Password, where) {
-				d.add(Finding{Severity: Warn, Code: "netrc-bad", Source: where, Index: ix.label(),
-					Message: "the " + where + " entry for " + hostOnly(host) + " holds a password that will be refused if it is ever used (see above)"})
-			}
+			d.netrcShape(ix, t, ne, where)
 		}
 	}
 	for _, v := range queryValues(ix.url) {
 		d.secret(v)
 	}
-	d.report.Indexes = append(d.report.Indexes, Index{Label: ix.label(), Client: ix.client, Name: ix.name, URL: shownURL(ix.url), Source: ix.from, Sends: ix.sends()})
+	d.report.Indexes = append(d.report.Indexes, Index{Label: ix.label(), Client: ix.client, ClientVersion: ix.version, Name: ix.name, URL: shownURL(ix.url), Source: ix.from, Sends: ix.sends()})
 	d.secret(ix.pass)
 
 	switch {
@@ -238,7 +255,12 @@ func (d *doctor) check(ix *index) {
 		d.add(Finding{Severity: Error, Code: "bad-username", Source: orStr(ix.userFrom, ix.from), Index: ix.label(), Message: msg, Fix: ix.fix("username", t)})
 	}
 	shapeFailed := false
-	if ix.hasPass && ix.pass != "" {
+	if len(ix.unsetVars) > 0 {
+		shapeFailed = true
+		d.add(Finding{Severity: Error, Code: "unset-variable", Source: ix.from, Index: ix.label(),
+			Message: fmt.Sprintf("the URL names %s, which is not set, so %s sends the text ${%s} itself", strings.Join(ix.unsetVars, ", "), ix.client, ix.unsetVars[0]),
+			Fix:     "export " + ix.unsetVars[0] + "=\"$(" + tokenCmd(t) + ")\" (or run `" + loginCmd(ix.client, t, "") + "` and the export line it prints)"})
+	} else if ix.hasPass && ix.pass != "" {
 		shapeFailed = d.shape(ix, t, ix.pass, orStr(ix.passFrom, ix.from))
 	}
 	if d.opt.Offline || t.kind == "other" && !ix.hasPass {
@@ -252,6 +274,24 @@ func (d *doctor) check(ix *index) {
 		known = known || f.Index == ix.label() && f.Severity == Error
 	}
 	d.probe(ix, t, known)
+}
+
+// netrcShape checks a .netrc password the client does not send: with
+// credentials of its own configured, pip, uv, poetry, pdm and twine never
+// read .netrc for this index (pip's own code: URL, then index-url
+// credentials, then .netrc). What is wrong with it fails no client here, so
+// it is a warning, and the fix is the entry, not the client's credentials.
+// (The token's validity is not asked: the server would only say what the
+// client never meets.)
+func (d *doctor) netrcShape(ix *index, t target, ne netrcEntry, where string) {
+	n := len(d.report.Findings)
+	d.shape(ix, t, ne.Password, where)
+	for i := n; i < len(d.report.Findings); i++ {
+		f := &d.report.Findings[i]
+		f.Severity = Warn
+		f.Message = "the " + where + " entry for " + hostOnly(t.host) + " (which " + ix.client + " does not send while its own credentials are set): " + f.Message
+		f.Fix = "remove the " + hostOnly(t.host) + " entry from " + where + ", or put a current token in it: curl, requests-based scripts and this client (once its own credentials go missing) send it"
+	}
 }
 
 func (ix *index) sends() string {
@@ -367,8 +407,7 @@ func (d *doctor) probe(ix *index, t target, known bool) {
 	req.Header.Set("User-Agent", "wharf-doctor")
 	resp, err := d.opt.HTTP.Do(req)
 	if err != nil {
-		d.add(Finding{Severity: Warn, Code: "unreachable", Source: ix.from, Index: ix.label(),
-			Message: "could not reach the index to check the credentials: " + sanitizeErr(err, ix.pass)})
+		d.unreachable(ix, t, err)
 		return
 	}
 	defer resp.Body.Close()
@@ -403,6 +442,22 @@ func (d *doctor) probe(ix *index, t target, known bool) {
 		d.add(Finding{Severity: Warn, Code: "probe-status", Source: ix.from, Index: ix.label(),
 			Message: fmt.Sprintf("the index answered %s", resp.Status), Detail: detail})
 	}
+}
+
+// unreachable: the client will fail exactly as doctor did, before any
+// credentials matter.
+func (d *doctor) unreachable(ix *index, t target, err error) {
+	cause := err
+	if ue, ok := err.(*url.Error); ok {
+		cause = ue.Err // the URL is in the message already
+	}
+	what := "is the server running and listening there? Is the host, port and scheme (http/https) right?"
+	if t.kind == "wharf" {
+		what = "is `wharf serve` running and listening at " + t.base + "? Are host, port and scheme (http/https) right? The URL to use is printed by `wharf login` and `aws codeartifact get-repository-endpoint`"
+	}
+	d.add(Finding{Severity: Error, Code: "unreachable", Source: ix.from, Index: ix.label(),
+		Message: fmt.Sprintf("%s cannot reach %s: %s", ix.client, shownURL(ix.url), sanitizeErr(cause, ix.pass)),
+		Fix:     "check the server and the URL: " + what})
 }
 
 func sanitizeErr(err error, secret string) string {
@@ -445,7 +500,11 @@ func (r *Report) WriteText(w io.Writer) {
 		if b.Len() > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "%s, from %s\n  sends %s\n", ix.Label, ix.Source, ix.Sends)
+		fmt.Fprintf(&b, "%s, from %s\n", ix.Label, ix.Source)
+		if ix.ClientVersion != "" {
+			fmt.Fprintf(&b, "  as read by %s\n", ix.ClientVersion)
+		}
+		fmt.Fprintf(&b, "  sends %s\n", ix.Sends)
 		for _, f := range r.Findings {
 			if f.Index == ix.Label {
 				line(f, "  ")

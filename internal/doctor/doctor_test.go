@@ -123,6 +123,7 @@ func isolate(t *testing.T) (home, proj string) {
 		}
 	}
 	t.Setenv("HOME", home)
+	t.Setenv("PATH", t.TempDir()) // no client's version is found: each case gives the ones it needs
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("XDG_CONFIG_DIRS", filepath.Join(home, "etc-xdg"))
 	return home, proj
@@ -168,7 +169,8 @@ func TestFindings(t *testing.T) {
 		files   map[string]string // "~/" = HOME, else project-relative
 		env     map[string]string
 		offline bool
-		later   time.Duration // doctor's clock runs ahead
+		later   time.Duration     // doctor's clock runs ahead
+		clients map[string]string // client versions to check against
 		want    []want
 		notWant []string
 		ok      bool
@@ -274,7 +276,7 @@ func TestFindings(t *testing.T) {
 		{name: ".netrc entry with a JSON password", offline: true,
 			files: map[string]string{"pyproject.toml": uvProject(idx, "hub", true, true), "~/.netrc": "machine 127.0.0.1 login aws password {\"authorizationToken\":\"x\"}\n"},
 			env:   map[string]string{"UV_INDEX_HUB_USERNAME": "aws", "UV_INDEX_HUB_PASSWORD": good},
-			want:  []want{{Warn, "netrc-bad", ""}, {Error, "json-password", ""}}},
+			want:  []want{{Warn, "json-password", "does not send"}}, ok: true},
 		{name: "pip: URL credentials accepted",
 			files: map[string]string{"~/.config/pip/pip.conf": "[global]\nindex-url = " + strings.Replace(idx, "http://", "http://aws:"+good+"@", 1) + "\n"},
 			want:  []want{{OK, "token-valid", ""}, {OK, "accepted", ""}}, ok: true},
@@ -310,10 +312,52 @@ func TestFindings(t *testing.T) {
 		{name: "npm: token accepted, format not served",
 			files: map[string]string{"~/.npmrc": "registry=" + w.base + "/proximal-" + owner + "/npm/hub/\n//" + strings.TrimPrefix(w.base, "http://") + "/proximal-" + owner + "/npm/hub/:_authToken=" + good + "\n"},
 			want:  []want{{Warn, "format-not-served", "npm"}}, ok: true},
-		{name: "unreachable server",
+		{name: "unreachable server: the client fails too",
 			files: map[string]string{"pyproject.toml": uvProject("http://"+closed+"/proximal-"+owner+"/pypi/hub/simple/", "hub", true, true)},
 			env:   map[string]string{"UV_INDEX_HUB_USERNAME": "aws", "UV_INDEX_HUB_PASSWORD": good},
-			want:  []want{{Warn, "unreachable", ""}}, ok: true},
+			want:  []want{{Error, "unreachable", "http://" + closed + "/proximal-" + owner + "/pypi/hub/simple/: dial tcp"}, {Error, "unreachable", "is `wharf serve` running"}}},
+		{name: "poetry 1.3 refuses priority",
+			files:   map[string]string{"pyproject.toml": "[[tool.poetry.source]]\nname = \"hub\"\nurl = \"" + idx + "\"\npriority = \"explicit\"\n"},
+			env:     map[string]string{"POETRY_HTTP_BASIC_HUB_USERNAME": "aws", "POETRY_HTTP_BASIC_HUB_PASSWORD": good},
+			clients: map[string]string{"poetry": "1.3.2"},
+			want:    []want{{Error, "poetry-unknown-key", "[source.0] Additional properties are not allowed ('priority' was unexpected)"}, {Error, "poetry-unknown-key", "secondary = true"}}},
+		{name: "poetry 2 refuses secondary",
+			files:   map[string]string{"pyproject.toml": "[[tool.poetry.source]]\nname = \"hub\"\nurl = \"" + idx + "\"\nsecondary = true\n"},
+			env:     map[string]string{"POETRY_HTTP_BASIC_HUB_USERNAME": "aws", "POETRY_HTTP_BASIC_HUB_PASSWORD": good},
+			clients: map[string]string{"poetry": "2.5.1"},
+			want:    []want{{Error, "poetry-unknown-key", "must not contain {'secondary'}"}}},
+		{name: "poetry 1.3 reads secondary",
+			files:   map[string]string{"pyproject.toml": "[[tool.poetry.source]]\nname = \"hub\"\nurl = \"" + idx + "\"\nsecondary = true\n"},
+			env:     map[string]string{"POETRY_HTTP_BASIC_HUB_USERNAME": "aws", "POETRY_HTTP_BASIC_HUB_PASSWORD": good},
+			clients: map[string]string{"poetry": "1.3.2"},
+			want:    []want{{OK, "accepted", ""}}, notWant: []string{"poetry-unknown-key"}, ok: true},
+		{name: "pdm 2.2 ignores [pypi.NAME] credentials",
+			files: map[string]string{"pyproject.toml": "[[tool.pdm.source]]\nname = \"hub\"\nurl = \"" + idx + "\"\n",
+				"~/.config/pdm/config.toml": "[pypi.hub]\nurl = \"" + idx + "\"\nusername = \"aws\"\npassword = \"" + good + "\"\n"},
+			clients: map[string]string{"pdm": "2.2.1"},
+			want:    []want{{Error, "no-credentials", "aws:${WHARF_PDM_HUB_TOKEN}@"}, {Warn, "pdm-ignores-credentials", "2.5"}}},
+		{name: "pdm 2.29 reads [pypi.NAME] credentials",
+			files: map[string]string{"pyproject.toml": "[[tool.pdm.source]]\nname = \"hub\"\nurl = \"" + idx + "\"\n",
+				"~/.config/pdm/config.toml": "[pypi.hub]\nurl = \"" + idx + "\"\nusername = \"aws\"\npassword = \"" + good + "\"\n"},
+			clients: map[string]string{"pdm": "2.29.4"},
+			want:    []want{{OK, "accepted", ""}}, ok: true},
+		{name: "pdm: ${VAR} in the URL",
+			files:   map[string]string{"pyproject.toml": "[[tool.pdm.source]]\nname = \"hub\"\nurl = \"" + strings.Replace(idx, "http://", "http://aws:${WHARF_PDM_HUB_TOKEN}@", 1) + "\"\n"},
+			env:     map[string]string{"WHARF_PDM_HUB_TOKEN": good},
+			clients: map[string]string{"pdm": "2.2.1"},
+			want:    []want{{OK, "accepted", ""}}, ok: true},
+		{name: "pdm: unset ${VAR} in the URL",
+			files:   map[string]string{"pyproject.toml": "[[tool.pdm.source]]\nname = \"hub\"\nurl = \"" + strings.Replace(idx, "http://", "http://aws:${WHARF_PDM_HUB_TOKEN}@", 1) + "\"\n"},
+			clients: map[string]string{"pdm": "2.2.1"},
+			want:    []want{{Error, "unset-variable", "export WHARF_PDM_HUB_TOKEN="}}},
+		{name: "pip: a bad .netrc entry pip does not send is a warning",
+			files: map[string]string{"~/.config/pip/pip.conf": "[global]\nindex-url = " + strings.Replace(idx, "http://", "http://aws:"+good+"@", 1) + "\n",
+				"~/.netrc": "machine 127.0.0.1 login aws password hunter2hunter2\n"},
+			want:    []want{{Warn, "not-a-token", "does not send"}, {OK, "accepted", ""}},
+			notWant: []string{"https://"}, ok: true},
+		{name: "pip: the fix keeps the server's scheme",
+			files: map[string]string{"~/.config/pip/pip.conf": "[global]\nindex-url = " + idx + "\n"},
+			want:  []want{{Error, "no-credentials", "writes " + strings.Replace(idx, "http://", "http://aws:<token>@", 1)}}},
 		{name: "broken TOML",
 			files: map[string]string{"pyproject.toml": "[tool.uv\nname = 1\n"},
 			want:  []want{{Error, "bad-toml", "line 1"}}},
@@ -337,7 +381,7 @@ func TestFindings(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			r := Run(context.Background(), Options{Project: proj, Offline: tc.offline, Now: time.Now().Add(tc.later)})
+			r := Run(context.Background(), Options{Project: proj, Offline: tc.offline, Now: time.Now().Add(tc.later), Versions: tc.clients})
 			var text, js bytes.Buffer
 			r.WriteText(&text)
 			if err := r.WriteJSON(&js); err != nil {
@@ -356,7 +400,7 @@ func TestFindings(t *testing.T) {
 			}
 			for _, code := range tc.notWant {
 				for _, f := range r.Findings {
-					if f.Code == code {
+					if f.Code == code || strings.Contains(f.Message+f.Fix, code) {
 						t.Errorf("unexpected %q finding:\n%s", code, text.String())
 					}
 				}

@@ -100,7 +100,7 @@ func (d *doctor) pipIndexes() []*index {
 			ix := &index{client: "pip", from: s.from}
 			ix.url = d.urlCredentials(ix, u, s.from)
 			ix.fix = func(what string, t target) string {
-				return "run `" + loginCmd("pip", t, "") + "` (add --extra-index to keep your index-url), which writes https://aws:<token>@HOST/PATH/simple/"
+				return "run `" + loginCmd("pip", t, "") + "` (add --extra-index to keep your index-url), which writes " + withUserinfo(ix.url, "aws:<token>")
 			}
 			out = append(out, ix)
 		}
@@ -202,7 +202,12 @@ func (d *doctor) poetryIndexes() []*index {
 	}
 	byEnv := map[string][]string{}
 	var out []*index
-	for _, s := range srcs {
+	var v ClientVersion
+	known := false
+	if len(srcs) > 0 { // running poetry --version takes a second
+		v, known = d.version("poetry")
+	}
+	for i, s := range srcs {
 		name, raw := str(s, "name"), str(s, "url")
 		if raw == "" {
 			continue
@@ -210,6 +215,10 @@ func (d *doctor) poetryIndexes() []*index {
 		from := d.rel(filepath.Join(d.opt.Project, "pyproject.toml")) + " [[tool.poetry.source]]"
 		ix := &index{client: "poetry", name: name, from: from}
 		ix.url = d.urlCredentials(ix, raw, from)
+		if known {
+			ix.version = v.String()
+			d.poetrySourceKeys(ix, v, s, i, from)
+		}
 		for i, hb := range stored {
 			if c := table(hb, name); c != nil {
 				if v, ok := c["username"].(string); ok {
@@ -243,6 +252,22 @@ func (d *doctor) poetryIndexes() []*index {
 	return out
 }
 
+// poetrySourceKeys: a source key the installed poetry does not know makes
+// it refuse the whole pyproject.toml, before any index is asked.
+func (d *doctor) poetrySourceKeys(ix *index, v ClientVersion, s map[string]any, i int, from string) {
+	key, says := poetryRefusedKey(v, s, i)
+	if key == "" {
+		return
+	}
+	fix := "write `" + PoetryExplicitKey(v) + "` instead, which " + v.Tool + " " + v.Version + " reads (`wharf login --tool poetry` writes what the poetry first on PATH reads)"
+	if key == "priority" {
+		fix += ", or upgrade poetry to 1.5 or later"
+	}
+	d.add(Finding{Severity: Error, Code: "poetry-unknown-key", Source: from, Index: ix.label(),
+		Message: fmt.Sprintf("%s does not know `%s` here and refuses every command in this project: %q", v, key, says),
+		Fix:     fix})
+}
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // pdmIndexes reads [[tool.pdm.source]] (whose values may name variables as
@@ -265,6 +290,17 @@ func (d *doctor) pdmIndexes() []*index {
 			confs = append(confs, conf{f, table(c, "pypi")})
 		}
 	}
+	srcs := tables(table(m, "tool", "pdm")["source"])
+	configured := len(srcs) > 0
+	for _, c := range confs {
+		configured = configured || len(c.pypi) > 0
+	}
+	var v ClientVersion
+	known := false
+	if configured { // only then: running pdm --version takes a moment
+		v, known = d.version("pdm")
+	}
+	stored := !known || PDMReadsStoredCredentials(v)
 	var out []*index
 	seen := map[string]*index{}
 	expand := func(v, from string) (string, string) {
@@ -277,14 +313,29 @@ func (d *doctor) pdmIndexes() []*index {
 		ix := seen[name]
 		if ix == nil {
 			ix = &index{client: "pdm", name: name, from: from}
-			ix.url = d.urlCredentials(ix, raw, from)
+			ix.url = d.pdmURL(ix, raw, from)
 			seen[name] = ix
 			out = append(out, ix)
+			if known {
+				ix.version = v.String()
+			}
 			ix.fix = func(what string, t target) string {
+				if !stored {
+					return "run `" + loginCmd("pdm", t, "") + "` in the project, which writes the source URL with aws:${" + PDMTokenVariable(name) + "}@ (" + v.Tool + " " + v.Version + " reads credentials only from the URL) and prints the export line for the token"
+				}
 				return "run `" + loginCmd("pdm", t, "") + "`, which stores the credentials in pdm's config (pypi." + name + ".username/password)"
 			}
 		} else if raw != "" && ix.url == "" {
-			ix.url = d.urlCredentials(ix, raw, from)
+			ix.url = d.pdmURL(ix, raw, from)
+		}
+		if !stored {
+			for _, k := range []string{"username", "password"} {
+				if _, ok := s[k]; ok {
+					d.add(Finding{Severity: Warn, Code: "pdm-ignores-credentials", Source: from, Index: ix.label(),
+						Message: fmt.Sprintf("%s ignores the %s here: it reads a source's credentials only from its URL (pdm reads them here from 2.5 on)", v, k)})
+				}
+			}
+			return
 		}
 		if _, ok := s["username"]; ok {
 			ix.user, ix.userFrom = expand(user, from+" username")
@@ -295,7 +346,7 @@ func (d *doctor) pdmIndexes() []*index {
 			ix.hasPass = true
 		}
 	}
-	for _, s := range tables(table(m, "tool", "pdm")["source"]) {
+	for _, s := range srcs {
 		add(str(s, "name"), str(s, "url"), str(s, "username"), str(s, "password"), d.rel(pyproject)+" [[tool.pdm.source]]", s)
 	}
 	for _, c := range confs {
@@ -304,8 +355,8 @@ func (d *doctor) pdmIndexes() []*index {
 			if !ok || name == "json_api" || name == "ignore_stored_index" {
 				continue
 			}
-			if seen[name] == nil && str(s, "url") == "" {
-				continue
+			if seen[name] == nil && (str(s, "url") == "" || !stored) {
+				continue // before 2.5, pdm makes no source of it
 			}
 			add(name, str(s, "url"), str(s, "username"), str(s, "password"), d.rel(c.path)+" [pypi."+name+"]", s)
 		}
@@ -317,6 +368,41 @@ func (d *doctor) pdmIndexes() []*index {
 		}
 	}
 	return kept
+}
+
+// pdmURL takes the credentials out of a pdm source URL after expanding the
+// ${VAR} references in its userinfo, as every pdm version does when it runs
+// (`wharf login --tool pdm` writes aws:${WHARF_PDM_<NAME>_TOKEN} for pdm
+// before 2.5).
+func (d *doctor) pdmURL(ix *index, raw, from string) string {
+	clean, ui, has := splitURL(strings.TrimSpace(raw))
+	if !has || !envRef.MatchString(ui) {
+		return d.urlCredentials(ix, raw, from)
+	}
+	expand := func(s string) string {
+		return envRef.ReplaceAllStringFunc(s, func(r string) string {
+			v, ok := os.LookupEnv(r[2 : len(r)-1])
+			if !ok {
+				ix.unsetVars = append(ix.unsetVars, r[2:len(r)-1])
+				return r // pdm sends the text as it is
+			}
+			return v
+		})
+	}
+	user, pass, hasPass := strings.Cut(ui, ":")
+	ui = expand(user)
+	if hasPass {
+		ui += ":" + expand(pass)
+	}
+	scheme, rest, _ := strings.Cut(clean, "://")
+	u := d.urlCredentials(ix, scheme+"://"+ui+"@"+rest, from)
+	if m := envRef.FindStringSubmatch(pass); m != nil {
+		ix.passFrom = m[1] + " (named in the URL in " + from + ")"
+	}
+	if m := envRef.FindStringSubmatch(user); m != nil {
+		ix.userFrom = m[1] + " (named in the URL in " + from + ")"
+	}
+	return u
 }
 
 // npmIndexes reads the registries of the project's and the user's .npmrc
@@ -381,4 +467,14 @@ func (d *doctor) npmIndexes() []*index {
 		kept = append(kept, ix)
 	}
 	return kept
+}
+
+// withUserinfo puts userinfo into an index URL (which has none), keeping
+// its scheme: an http:// server gets an http:// URL.
+func withUserinfo(u, userinfo string) string {
+	scheme, rest, ok := strings.Cut(shownURL(u), "://")
+	if !ok {
+		return u
+	}
+	return scheme + "://" + userinfo + "@" + rest
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -137,17 +138,25 @@ func makeWheel(t *testing.T, name, version, extra string) dist {
 	di := fmt.Sprintf("%s-%s.dist-info", under, version)
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	var record strings.Builder // installers that check RECORD (pdm 2.2's) need every file in it
 	add := func(n, body string) {
 		w, err := zw.Create(n)
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.WriteString(w, body)
+		sum := sha256.Sum256([]byte(body))
+		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", n, base64.RawURLEncoding.EncodeToString(sum[:]), len(body))
 	}
 	add(under+"/__init__.py", "X = 1\n"+extra)
 	add(di+"/METADATA", fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: test\nRequires-Python: >=3.8\n\n", name, version))
 	add(di+"/WHEEL", "Wheel-Version: 1.0\nGenerator: wharf-e2e\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-	add(di+"/RECORD", "")
+	record.WriteString(di + "/RECORD,,\n")
+	w, err := zw.Create(di + "/RECORD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, record.String())
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
