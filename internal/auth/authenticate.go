@@ -98,6 +98,21 @@ func (s scope) finish(r *Refusal) *Refusal {
 	return r
 }
 
+// ExampleIndexURL stands for the index URL with credentials in refusals.
+// The server replaces it with the repository's own (ShowIndexURL), so a
+// pip user reads the URL to paste, with the scheme the server really has.
+const ExampleIndexURL = "https://aws:<token>@HOST/PATH/simple/"
+
+// ShowIndexURL puts a repository's simple index URL, given as
+// scheme://host/path/simple/, in place of ExampleIndexURL in msg.
+func ShowIndexURL(msg, indexURL string) string {
+	scheme, rest, ok := strings.Cut(indexURL, "://")
+	if !ok {
+		return msg
+	}
+	return strings.ReplaceAll(msg, ExampleIndexURL, scheme+"://aws:<token>@"+rest)
+}
+
 func (s scope) howToGet() string {
 	d, o := orPlaceholder(s.domain, "DOMAIN"), orPlaceholder(s.owner, "OWNER")
 	return "Get a token with:\n" +
@@ -105,7 +120,7 @@ func (s scope) howToGet() string {
 		"or with the AWS CLI pointed at this server (--endpoint-url or AWS_ENDPOINT_URL):\n" +
 		"  aws codeartifact get-authorization-token --domain " + d + " --domain-owner " + o + " --query authorizationToken --output text\n" +
 		"Send it as the password with the username `aws` (uv: UV_INDEX_<NAME>_USERNAME=aws and UV_INDEX_<NAME>_PASSWORD=<token>;\n" +
-		"pip: https://aws:<token>@HOST/PATH/simple/) or as the header `Authorization: Bearer <token>` (npm: _authToken)."
+		"pip: " + ExampleIndexURL + ") or as the header `Authorization: Bearer <token>` (npm: _authToken)."
 }
 
 func (s scope) until(c Claims) string {
@@ -209,13 +224,13 @@ func basic(param string) (presented, *Refusal) {
 			"(index \"my-index\" -> UV_INDEX_MY_INDEX_PASSWORD)."}
 	case user != UsernameAWS && user != UsernameToken && (strings.HasPrefix(user, tokenPrefix) || len(user) >= 20):
 		return presented{}, &Refusal{Code: "token-as-username", Message: "The token was sent as the username, with an empty password. " +
-			"The username must be `aws` and the token goes in the password: https://aws:<token>@HOST/PATH/simple/, " +
+			"The username must be `aws` and the token goes in the password: " + ExampleIndexURL + ", " +
 			"or UV_INDEX_<NAME>_USERNAME=aws and UV_INDEX_<NAME>_PASSWORD=<token>."}
 	}
 	return presented{}, &Refusal{Code: "empty-password", Message: "A username was sent with an empty password; the token goes in the password.\n" +
 		"With uv, UV_INDEX_<NAME>_PASSWORD was probably empty or unset, or its <NAME> does not match the index name " +
 		"(upper-cased, every '-' and '.' replaced by '_': index \"my-index\" -> UV_INDEX_MY_INDEX_PASSWORD). " +
-		"With pip, the URL needs the password too: https://aws:<token>@HOST/PATH/simple/."}
+		"With pip, the URL needs the password too: " + ExampleIndexURL + "."}
 }
 
 // usernameProblem explains a wrong username without quoting it: users put

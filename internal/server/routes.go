@@ -87,7 +87,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 		if s.refuseRevoked(w, r, ref, claims) { // on every request: see revocations.go
 			return
 		}
-	case !s.authenticateRead(w, r, ref, now, &claims):
+	case !s.authenticateRead(w, r, ref, format, now, &claims):
 		return
 	}
 	// The principal rides along so that upstream fetches it causes are
@@ -114,11 +114,15 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, m []strin
 // authenticateRead authenticates r (a revoked token is refused as an
 // invalid one is) and, for a read, authorizes it; it answers a refusal
 // itself and reports whether to go on.
-func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, now time.Time, out *auth.Claims) bool {
+func (s *Server) authenticateRead(w http.ResponseWriter, r *http.Request, ref registry.RepoRef, format string, now time.Time, out *auth.Claims) bool {
 	gen := s.reads.generation() // before the checks, as for cached pages
 	claims, refusal := s.tokens.Authenticate(r, ref.Owner, ref.Domain, now)
 	if refusal != nil {
-		s.unauthorized(w, r, ref, strings.TrimRight(refusal.Message, "\n"), "code", refusal.Code)
+		msg := refusal.Message
+		if format == "pypi" {
+			msg = auth.ShowIndexURL(msg, fmt.Sprintf("%s/%s-%s/pypi/%s/simple/", s.publicURL, ref.Domain, ref.Owner, ref.Repository))
+		}
+		s.unauthorized(w, r, ref, strings.TrimRight(msg, "\n"), "code", refusal.Code)
 		return false
 	}
 	if s.refuseRevoked(w, r, ref, claims) || !s.mayRead(w, r, claims.Principal, ref) {

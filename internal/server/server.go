@@ -42,6 +42,7 @@ type Server struct {
 	generic   *generic.Handler
 	api       *api.API
 	listener  net.Listener // opened by New, served by Run
+	publicURL string       // the base URL clients reach, known once listening
 	ready     chan struct{}
 	secrets   *secrets.Box       // seals access keys' secrets at rest
 	verifier  *sigv4.Verifier    // SigV4 for the control plane and the admin endpoint
@@ -144,6 +145,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer s.store.Close()
 	ln := s.listener
 	publicURL := s.cfg.publicURL(ln.Addr())
+	s.publicURL = publicURL
 	rootARN := fmt.Sprintf("arn:aws:iam::%s:root", s.accountID)
 	s.verifier = &sigv4.Verifier{Service: "codeartifact", Lookup: s.lookup(rootARN)}
 	var err error

@@ -62,7 +62,9 @@ func TestDataPlaneRefusals(t *testing.T) {
 		{"tampered-token", basic("aws", string(tampered)), []string{`invalid|malformed|tamper|signature|corrupt|damaged|not a valid`}},
 		{"garbage-token", basic("aws", "not-a-token"), []string{`invalid|malformed|not a (valid |wharf )?token`}},
 		{"unexpected-username", basic("admin", token), []string{`username`, `aws`}},
-		{"username-without-password", basic("aws", ""), []string{`password|token`}},
+		// The URL to paste is this repository's, with the server's own scheme.
+		{"username-without-password", basic("aws", ""), []string{`password|token`, regexp.QuoteMeta(strings.Replace(endpoint, "http://", "http://aws:<token>@", 1) + "simple/")}},
+		{"token-as-username", basic(token, ""), []string{regexp.QuoteMeta(strings.Replace(endpoint, "http://", "http://aws:<token>@", 1) + "simple/")}},
 	}
 	for _, tc := range cases {
 		t.Run("http/"+tc.name, func(t *testing.T) {
