@@ -350,6 +350,10 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request, ref registry.Repo
 		return
 	}
 	defer obj.Close()
+	// One line per file served, at debug level: the record that shows which
+	// files a client fetched (a resolver reading PEP 658 metadata fetches
+	// .metadata files, not wheels).
+	h.log.Debug("file served", "repository", ref.Repository, "file", filename, "method", r.Method, "range", r.Header.Get("Range"))
 	info := obj.Info()
 	hd := w.Header()
 	hd.Set("Content-Type", contentType(filename))
