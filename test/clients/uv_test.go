@@ -25,9 +25,13 @@ func TestUVSeedStory(t *testing.T) {
 	const userVar, passVar = "UV_INDEX_PROXIMAL_PACKAGE_INDEX_USERNAME", "UV_INDEX_PROXIMAL_PACKAGE_INDEX_PASSWORD"
 
 	pub := newStaticIndex(t)
-	kaleido := wheelRequiring(t, "kaleido", "0.2.1")
+	pub.coreMetadata = true // as PyPI
+	// kaleido 0.2.1 has platform wheels only; one for another platform
+	// stands for those no one here installs.
+	kaleido, kaleidoMac := wheelRequiring(t, "kaleido", "0.2.1"), wheelRequiring(t, "kaleido", "0.2.1")
+	kaleidoMac.Filename = "kaleido-0.2.1-py2.py3-none-macosx_11_0_arm64.whl"
 	tenacity := wheelRequiring(t, "tenacity", "9.0.0")
-	pub.publish("kaleido", nil, kaleido)
+	pub.publish("kaleido", nil, kaleido, kaleidoMac)
 	pub.publish("tenacity", nil, tenacity)
 	srv := startServer(t, serverConfig{Env: map[string]string{
 		"WHARF_EXTERNAL_CONNECTIONS": "public:pypi=" + pub.srv.URL + "/simple/",
@@ -110,30 +114,31 @@ func TestUVSeedStory(t *testing.T) {
 	}
 
 	tokEnv := []string{userVar + "=aws", passVar + "=" + tok}
-	// The wheels uv sync installs; resolving may touch no other.
-	installed := []string{"proximal_core-1.0.0-py3-none-any.whl", kaleido.Filename}
+	// uv resolves from PEP 658 metadata: wharf serves .metadata for the
+	// wheels it holds and passes through its upstream's for those it does
+	// not hold yet, so resolving downloads no wheel, here or upstream.
+	upstreamWheels := func() (n int) {
+		for _, d := range []dist{kaleido, kaleidoMac, tenacity} {
+			n += pub.count("/packages/" + d.Filename)
+		}
+		return n
+	}
 	step("lock-reads-metadata", func(t *testing.T, c *clientEnv) {
-		c = c.in(project)
-		mark := srv.log.Len()
-		r := c.must(tokEnv, uv, "lock")
-		t.Logf("uv lock:\n%s", r.Stderr)
-		served := filesServed(srv.log.Since(mark))
-		t.Logf("files served during uv lock: %v", served)
-		if !slices.Contains(served, "proximal_core-1.0.0-py3-none-any.whl.metadata") {
-			t.Errorf("uv did not read proximal-core's PEP 658 metadata")
+		served := uvServed(c.in(project), srv, tokEnv, uv, "lock")
+		for _, want := range []string{`proximal_core-1\.0\.0-.*\.whl\.metadata`, `kaleido-0\.2\.1-.*\.whl\.metadata`} {
+			if !slices.ContainsFunc(served, regexp.MustCompile(`^` + want + `$`).MatchString) {
+				t.Errorf("uv read no %s", want)
+			}
 		}
 		for _, f := range served {
-			if whl := strings.TrimSuffix(f, ".metadata"); !slices.Contains(installed, whl) {
-				t.Errorf("resolving fetched %s, which uv sync does not install", f)
-			}
-			// kaleido, not yet held by wharf, has no .metadata to offer
-			// (its upstream offers none either), so uv reads its METADATA
-			// from the wheel with range requests. Not so for wharf's own.
-			if f == installed[0] {
+			if !strings.HasSuffix(f, ".metadata") {
 				t.Errorf("resolving downloaded %s instead of its .metadata", f)
 			}
 		}
-		if d := c.wharf(tokEnv, "doctor", "--project", project); d.Code != 0 || !strings.Contains(d.Stdout, "the server accepts what uv sends (200 OK)") || !strings.Contains(d.Stdout, "the token is valid") {
+		if n := upstreamWheels(); n != 0 {
+			t.Errorf("resolving made wharf download %d wheels from its upstream", n)
+		}
+		if d := c.in(project).wharf(tokEnv, "doctor", "--project", project); d.Code != 0 || !strings.Contains(d.Stdout, "the server accepts what uv sends (200 OK)") || !strings.Contains(d.Stdout, "the token is valid") {
 			t.Errorf("doctor, where uv works:\n%s", d)
 		}
 		lock := string(readFile(t, filepath.Join(project, "uv.lock")))
@@ -142,29 +147,16 @@ func TestUVSeedStory(t *testing.T) {
 				t.Errorf("uv.lock lacks %s:\n%s", want, lock)
 			}
 		}
-		// Once wharf holds kaleido, it serves its .metadata too: a
-		// resolution from scratch downloads no wheel at all.
-		mark = srv.log.Len()
-		c.must(tokEnv, uv, "lock", "--refresh", "--upgrade")
-		served = filesServed(srv.log.Since(mark))
-		t.Logf("files served during uv lock --refresh --upgrade: %v", served)
-		for _, f := range served {
-			if !strings.HasSuffix(f, ".metadata") {
-				t.Errorf("resolving downloaded %s instead of its .metadata", f)
-			}
-		}
 	})
 
 	step("sync-downloads-what-it-installs", func(t *testing.T, c *clientEnv) {
-		c = c.in(project)
-		mark := srv.log.Len()
-		r := c.must(tokEnv, uv, "sync")
-		t.Logf("uv sync:\n%s", r.Stderr)
-		served := filesServed(srv.log.Since(mark))
-		t.Logf("files served during uv sync: %v", served)
+		served := uvServed(c.in(project), srv, tokEnv, uv, "sync")
 		got := slices.Sorted(slices.Values(served))
-		if want := slices.Sorted(slices.Values(installed)); !slices.Equal(slices.Compact(got), want) {
+		if want := []string{kaleido.Filename, "proximal_core-1.0.0-py3-none-any.whl"}; !slices.Equal(got, want) {
 			t.Errorf("uv sync fetched %v, want exactly the wheels it installs %v", got, want)
+		}
+		if n := pub.count("/packages/" + kaleidoMac.Filename); n != 0 {
+			t.Errorf("wharf downloaded %s, which no one installed, from its upstream", kaleidoMac.Filename)
 		}
 		c.must(nil, filepath.Join(project, ".venv", "bin", "python"), "-c", "import proximal_core, kaleido")
 	})
@@ -249,6 +241,17 @@ func innerToken(t *testing.T, doc string) string {
 // so they never show in a logged command line.
 func publishEnv(tok string) []string {
 	return []string{"UV_PUBLISH_USERNAME=aws", "UV_PUBLISH_PASSWORD=" + tok}
+}
+
+// uvServed runs a uv command that must succeed and returns the files the
+// server served meanwhile.
+func uvServed(c *clientEnv, srv *server, env []string, uv string, args ...string) []string {
+	c.t.Helper()
+	mark := srv.log.Len()
+	r := c.must(env, uv, args...)
+	served := filesServed(srv.log.Since(mark))
+	c.t.Logf("%s:\n%s\nfiles served meanwhile: %v", r.Cmdline, r.Stderr, served)
+	return served
 }
 
 // filesServed lists, in order, the files the pypi handler served as the
