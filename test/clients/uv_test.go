@@ -87,7 +87,7 @@ func TestUVSeedStory(t *testing.T) {
 				t.Errorf("want uv lock to fail with 401 as in the seed:\n%s", r)
 			}
 			log := srv.log.Since(mark)
-			refusal := regexp.MustCompile(`(?m)^.*data plane request refused.*reason=` + m.reason + `.*user_agent="?uv/.*$`).FindString(log)
+			refusal := regexp.MustCompile(`(?m)^.*refused.*reason=` + m.reason + `\b.*\buv/.*$`).FindString(log)
 			if refusal == "" {
 				t.Errorf("the server log does not say reason=%s for uv's request:\n%s", m.reason, log)
 			}
