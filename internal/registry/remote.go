@@ -36,3 +36,14 @@ type RemoteIndex interface {
 	// is what the index said about it.
 	InspectRemote(obj blob.Object, f RemoteFile) (Inspection, error)
 }
+
+// RemoteSidecars is implemented by a format whose upstreams may serve a
+// file's sidecar apart from the file (pypi: a wheel's PEP 658 core
+// metadata), so a client reading only the sidecar never makes wharf
+// download the whole file.
+type RemoteSidecars interface {
+	// RemoteSidecar returns where the upstream serves f's sidecar and the
+	// sha256 its index declared for it; ok is false when it offers none or
+	// declares no digest (bytes that cannot be verified are not served).
+	RemoteSidecar(f RemoteFile, sidecar string) (url, sha256 string, ok bool)
+}

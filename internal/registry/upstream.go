@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -409,42 +410,59 @@ func (r *Registry) FetchAsset(ctx context.Context, ref RepoRef, format, namespac
 	if err == nil || !IsKind(err, KindNotFound) {
 		return local, err
 	}
-	view, verr := r.PackageView(ctx, ref, format, namespace, name)
-	if verr != nil {
-		if IsKind(verr, KindNotFound) {
-			return nil, err
-		}
-		return nil, verr
+	vf, f, k, found, verr := r.viewFile(ctx, ref, format, namespace, name, version, filename)
+	if verr != nil || !found {
+		return nil, cmp.Or(verr, err)
 	}
-	k, f, kerr := r.packageKey(ctx, ref, format, namespace, name)
-	if kerr != nil {
-		return nil, kerr
+	if !Downloadable(vf.Status) {
+		return nil, upstreamNotDownloadable(vf, k)
+	}
+	var held store.Asset
+	var fromVersion store.PackageVersion
+	if vf.Remote != nil {
+		held, fromVersion, err = r.ingest(ctx, ref, f, k, vf)
+	} else {
+		held = vf.Asset
+		fromVersion, err = r.store.GetVersion(ctx, held.VersionKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.retain(ctx, ref.Repository, fromVersion, held); err != nil {
+		return nil, err
+	}
+	return r.OpenAsset(ctx, ref, format, namespace, name, held.Version, filename)
+}
+
+// viewFile finds filename of version in ref's view of the package; found
+// is false when no source lists it (or the package is nowhere).
+func (r *Registry) viewFile(ctx context.Context, ref RepoRef, format, namespace, name, version, filename string) (vf ViewFile, f Format, k store.PackageKey, found bool, err error) {
+	view, err := r.PackageView(ctx, ref, format, namespace, name)
+	if err != nil {
+		if IsKind(err, KindNotFound) {
+			err = nil
+		}
+		return vf, nil, k, false, err
+	}
+	if k, f, err = r.packageKey(ctx, ref, format, namespace, name); err != nil {
+		return vf, nil, k, false, err
 	}
 	want, _ := f.NormalizeVersion(version)
-	for _, vf := range view.Files {
-		if vf.Asset.Name != filename || f.CompareVersions(vf.Asset.Version, want) != 0 {
-			continue
+	for _, v := range view.Files {
+		if v.Asset.Name == filename && f.CompareVersions(v.Asset.Version, want) == 0 {
+			return v, f, k, true, nil
 		}
-		if !Downloadable(vf.Status) {
-			return nil, Forbidden("version %s of %s is %s upstream and cannot be downloaded", vf.Asset.Version, k.Name, vf.Status)
-		}
-		var found store.Asset
-		var fromVersion store.PackageVersion
-		if vf.Remote != nil {
-			found, fromVersion, err = r.ingest(ctx, ref, f, k, vf)
-		} else {
-			found = vf.Asset
-			fromVersion, err = r.store.GetVersion(ctx, found.VersionKey)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := r.retain(ctx, ref.Repository, fromVersion, found); err != nil {
-			return nil, err
-		}
-		return r.OpenAsset(ctx, ref, format, namespace, name, found.Version, filename)
 	}
-	return nil, err
+	return vf, f, k, false, nil
+}
+
+func upstreamNotDownloadable(vf ViewFile, k store.PackageKey) error {
+	return Forbidden("version %s of %s is %s upstream and cannot be downloaded", vf.Asset.Version, k.Name, vf.Status)
+}
+
+// digestMismatch refuses an upstream's bytes that its index did not declare.
+func digestMismatch(connection string, u upstream.URL, sha string) error {
+	return &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: u}, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", u, sha)}
 }
 
 // retain records an upstream version's asset in repo (metadata only: the
@@ -503,7 +521,7 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		sums := newMultiHash()
 		info, err := r.blobs.Put(ctx, ns, io.TeeReader(body, sums), rf.SHA256)
 		if errors.Is(err, blob.ErrDigestMismatch) {
-			return nil, &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: fileURL}, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", fileURL, rf.SHA256)}
+			return nil, digestMismatch(connection, fileURL, rf.SHA256)
 		}
 		if err != nil {
 			return nil, err

@@ -21,7 +21,15 @@ import (
 // reachable, the backends come from Debian). It returns the dist directory.
 func buildProject(t *testing.T, c *clientEnv, dir string, files map[string]string) string {
 	t.Helper()
-	py := need(t, "build")
+	return buildProjectWith(t, c, "build", dir, files)
+}
+
+// buildProjectWith is buildProject with another build tool, e.g.
+// "build-current" (today's setuptools names the sdist as PEP 625 wants,
+// proximal_core-1.0.0.tar.gz, which uv publish requires).
+func buildProjectWith(t *testing.T, c *clientEnv, build, dir string, files map[string]string) string {
+	t.Helper()
+	py := need(t, build)
 	for name, content := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

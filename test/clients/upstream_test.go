@@ -27,6 +27,10 @@ type staticIndex struct {
 	mu       sync.Mutex
 	requests map[string]int
 	slow     atomic.Int64 // nanoseconds to stall every request
+	// coreMetadata makes publish offer each wheel's METADATA as PyPI
+	// does (PEP 658/714): a .metadata file beside it, and its sha256 in
+	// data-core-metadata.
+	coreMetadata bool
 }
 
 func newStaticIndex(t *testing.T) *staticIndex {
@@ -76,7 +80,13 @@ func (si *staticIndex) publish(project string, declared map[string]string, ds ..
 		if s, ok := declared[d.Filename]; ok {
 			sum = s
 		}
-		links += fmt.Sprintf("<a href=\"../../packages/%s#sha256=%s\" data-requires-python=\"&gt;=3.8\">%s</a>\n", d.Filename, sum, d.Filename)
+		meta := ""
+		if si.coreMetadata && strings.HasSuffix(d.Filename, ".whl") {
+			md := wheelMetadata(si.t, d.Data)
+			writeFile(si.t, filepath.Join(si.dir, "packages", d.Filename+".metadata"), md)
+			meta = " data-core-metadata=\"sha256=" + sha256hex(md) + "\""
+		}
+		links += fmt.Sprintf("<a href=\"../../packages/%s#sha256=%s\" data-requires-python=\"&gt;=3.8\"%s>%s</a>\n", d.Filename, sum, meta, d.Filename)
 	}
 	writeFile(si.t, page, []byte("<!DOCTYPE html><html><body>\n"+links+"</body></html>\n"))
 }

@@ -32,7 +32,26 @@ const attrCoreMetadata = "pypi.core_metadata_sha256"
 // remoteAccept is what pip and uv send: JSON when the server has it.
 const remoteAccept = mediaJSON + ", " + mediaHTMLv1 + ";q=0.2, " + mediaHTML + ";q=0.01"
 
-var _ registry.RemoteIndex = Format{}
+var (
+	_ registry.RemoteIndex    = Format{}
+	_ registry.RemoteSidecars = Format{}
+)
+
+// RemoteSidecar: an upstream that declares a wheel's core-metadata sha256
+// serves it at the file's URL plus ".metadata" (PEP 658, 714).
+func (Format) RemoteSidecar(f registry.RemoteFile, sidecar string) (string, string, bool) {
+	sha := hexSHA256(f.Attributes[attrCoreMetadata])
+	if sidecar != sidecarMetadata || sha == "" {
+		return "", "", false
+	}
+	u, _, _ := strings.Cut(f.URL, "#")
+	u, query, hasQuery := strings.Cut(u, "?")
+	u += "." + sidecarMetadata
+	if hasQuery {
+		u += "?" + query
+	}
+	return u, sha, true
+}
 
 // IndexURL is {base}/{normalized name}/ with exactly one slash between. A
 // query string on the base URL (some proxies carry a token there) is kept

@@ -243,8 +243,8 @@ func renderProject(mt, project string, view *registry.View) []byte {
 // projectFiles decides what a project page shows: files of Published
 // versions; files of Unlisted versions as yanked, so only an exact pin
 // (==) installs them (PEP 592); nothing of Archived or Disposed versions.
-// Files not yet ingested from an upstream advertise no core metadata: the
-// .metadata file exists only once wharf holds the wheel.
+// Files not yet ingested from an upstream advertise the core metadata the
+// upstream declares a digest for (wharf passes its .metadata through).
 func projectFiles(view []registry.ViewFile) ([]pageFile, []string) {
 	view = slices.Clone(view)
 	// Each version is parsed once, not twice per comparison: PEP 440
@@ -305,6 +305,8 @@ func projectFiles(view []registry.ViewFile) ([]pageFile, []string) {
 		}
 		if sha := a.Attributes[registry.SidecarAttr(sidecarMetadata)]; sha != "" {
 			f.CoreMetadata = map[string]string{"sha256": sha}
+		} else if _, sha, ok := (Format{}).RemoteSidecar(remoteOf(vf), sidecarMetadata); ok {
+			f.CoreMetadata = map[string]string{"sha256": sha} // passed through from the upstream
 		}
 		if reason, ok := a.Attributes[attrYanked]; ok {
 			f.Yanked = yankValue(reason)
@@ -319,6 +321,14 @@ func projectFiles(view []registry.ViewFile) ([]pageFile, []string) {
 		}
 	}
 	return files, shown
+}
+
+// remoteOf is what an upstream listed for a file wharf does not hold yet.
+func remoteOf(vf registry.ViewFile) registry.RemoteFile {
+	if vf.Remote == nil {
+		return registry.RemoteFile{}
+	}
+	return *vf.Remote
 }
 
 func yankValue(reason string) any {
@@ -341,7 +351,7 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request, ref registry.Repo
 		err error
 	)
 	if asset, ok := strings.CutSuffix(filename, ".metadata"); ok {
-		obj, err = h.reg.OpenSidecar(r.Context(), ref, "pypi", "", project, version, asset, sidecarMetadata)
+		obj, err = h.reg.FetchSidecar(r.Context(), ref, "pypi", "", project, version, asset, sidecarMetadata)
 	} else {
 		obj, err = h.reg.FetchAsset(r.Context(), ref, "pypi", "", project, version, filename)
 	}
@@ -350,6 +360,10 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request, ref registry.Repo
 		return
 	}
 	defer obj.Close()
+	// One line per file served, at debug level: the record that shows which
+	// files a client fetched (a resolver reading PEP 658 metadata fetches
+	// .metadata files, not wheels).
+	h.log.Debug("file served", "repository", ref.Repository, "file", filename, "method", r.Method, "range", r.Header.Get("Range"))
 	info := obj.Info()
 	hd := w.Header()
 	hd.Set("Content-Type", contentType(filename))
