@@ -87,9 +87,11 @@ func TestUVSeedStory(t *testing.T) {
 				t.Errorf("want uv lock to fail with 401 as in the seed:\n%s", r)
 			}
 			log := srv.log.Since(mark)
-			refusal := regexp.MustCompile(`(?m)^.*refused.*reason=` + m.reason + `\b.*\buv/.*$`).FindString(log)
+			// One line for uv's request: the short client name, the code and
+			// the sentence the body carries.
+			refusal := regexp.MustCompile(`(?m)^.*refused.*\bclient=uv/0\.13\.\d+ code=` + m.reason + `\b.*reason=".{40,}$`).FindString(log)
 			if refusal == "" {
-				t.Errorf("the server log does not say reason=%s for uv's request:\n%s", m.reason, log)
+				t.Errorf("the server log does not name uv, code=%s and the reason for uv's request:\n%s", m.reason, log)
 			}
 			t.Logf("server log: %s", clip(refusal, 400))
 			d := c.wharf(m.env, "doctor", "--project", project)
