@@ -39,6 +39,7 @@ type loginArgs struct {
 	extraIndex, dryRun        bool
 	endpoint                  string // the repository endpoint
 	tok                       client.Token
+	pypiVia                   string // the repository whose public:pypi connection the search order reaches; "": none
 	clientVer                 string               // --client-version
 	writeFor                  doctor.ClientVersion // the version written for (loginversion.go)
 }
@@ -90,6 +91,11 @@ func login(args []string, stdout, stderr io.Writer) int {
 	}
 	if a.tok, err = a.token(ctx, cl); err != nil {
 		return fail(stderr, "login", err)
+	}
+	if a.tool == "uv" {
+		if a.pypiVia, err = reachesPyPI(ctx, cl, a.domain, a.owner, a.repo); err != nil {
+			return fail(stderr, "login", err)
+		}
 	}
 	if a.project == "" && (a.tool == "uv" || a.tool == "poetry" || a.tool == "pdm") {
 		if wd, err := os.Getwd(); err == nil && fileExists(filepath.Join(wd, "pyproject.toml")) {
@@ -296,30 +302,76 @@ func planUV(a *loginArgs) (*loginPlan, error) {
 	idx := a.endpoint + "simple/"
 	n := "UV_INDEX_" + doctor.UVEnvName(a.name)
 	p := &loginPlan{exports: []string{"export " + n + "_USERNAME=aws", "export " + n + "_PASSWORD=" + a.tokenLine()}}
+	// Which kind of index: when the repository reaches PyPI through its
+	// upstreams, it replaces PyPI (default = true), as CodeArtifact's own
+	// `login` does for pip: every package, yours and public ones, comes
+	// through wharf, where origin controls keep a public package from
+	// taking a private name, and `uv add PKG` works for both. Otherwise
+	// public packages must come from PyPI, so the index is explicit in a
+	// project (uv 0.13.9, seen in TestUVHelp: asked only for the packages
+	// pinned to it, and `uv add --index NAME PKG` does not write the pin).
+	kind, note := "explicit = true\n", fmt.Sprintf("The index is explicit because %s does not reach public:pypi through its upstreams (so uv still needs PyPI for public packages): "+
+		"uv asks it only for the packages pinned to it, so `uv add my-package` alone takes my-package from PyPI (even a package of yours, if PyPI has one by that name). Pin each of yours in pyproject.toml first:\n"+
+		"    [tool.uv.sources]\n    my-package = { index = %s }\nthen run `uv add my-package`. "+
+		"Or give %s an upstream repository holding the public:pypi external connection and run login again: the index then replaces PyPI.", a.repo, tomlString(a.name), a.repo)
+	if a.pypiVia != "" {
+		kind, note = "default = true\n", fmt.Sprintf("The index replaces PyPI (default = true): %s reaches public:pypi through %s, so `uv add` takes your packages and public ones from it, "+
+			"with wharf's package origin controls in force (`wharf doctor` warns if the search order lets a public package merge with one of yours).", a.repo, a.pypiVia)
+	}
 	if a.project != "" {
 		path := filepath.Join(a.project, "pyproject.toml")
-		block := fmt.Sprintf("[[tool.uv.index]]\nname = %s\nurl = %s\nexplicit = true\n", tomlString(a.name), tomlString(idx))
+		block := fmt.Sprintf("[[tool.uv.index]]\nname = %s\nurl = %s\n%s", tomlString(a.name), tomlString(idx), kind)
 		p.edits = append(p.edits, edit{path: path, show: block, apply: func(old string) (string, error) {
 			return upsertTOMLTable(old, "tool.uv.index", a.name, block), nil
 		}})
-		// uv 0.13.9, seen in TestUVHelp: an explicit index nothing is pinned
-		// to is never asked, so `uv add PKG` alone takes PKG from PyPI, and
-		// `uv add --index NAME PKG` does not write the pin either.
-		p.notes = append(p.notes, fmt.Sprintf("The index is explicit: uv asks it only for the packages pinned to it, so a refusal there never hides PyPI packages, "+
-			"but `uv add my-package` alone takes my-package from PyPI (even a package of yours, if PyPI has one by that name). Pin each of yours in pyproject.toml first:\n"+
-			"    [tool.uv.sources]\n    my-package = { index = %s }\nthen run `uv add my-package`.", tomlString(a.name)))
+		p.notes = append(p.notes, note)
 	} else {
 		path := filepath.Join(xdgConfig(), "uv", "uv.toml")
 		if v := os.Getenv("UV_CONFIG_FILE"); v != "" {
 			path = v
 		}
-		block := fmt.Sprintf("[[index]]\nname = %s\nurl = %s\n", tomlString(a.name), tomlString(idx))
+		// Outside a project nothing can be pinned: a non-explicit index is
+		// asked first, PyPI after it.
+		if a.pypiVia == "" {
+			kind, note = "", "uv asks this index before PyPI for every package: while its token is wrong or expired, public packages look missing. Check with `wharf doctor`."
+		}
+		block := fmt.Sprintf("[[index]]\nname = %s\nurl = %s\n%s", tomlString(a.name), tomlString(idx), kind)
 		p.edits = append(p.edits, edit{path: path, show: block, apply: func(old string) (string, error) {
 			return upsertTOMLTable(old, "index", a.name, block), nil
 		}})
-		p.notes = append(p.notes, "uv asks this index before PyPI for every package: while its token is wrong or expired, public packages look missing. Check with `wharf doctor`.")
+		p.notes = append(p.notes, note)
 	}
 	return p, nil
+}
+
+// reachesPyPI walks repo's search order as the server does (upstreams
+// depth-first, each once) and returns the repository holding the
+// public:pypi external connection it reaches, or "".
+func reachesPyPI(ctx context.Context, cl *client.Client, domain, owner, repo string) (string, error) {
+	seen := map[string]bool{}
+	var walk func(name string) (string, error)
+	walk = func(name string) (string, error) {
+		if seen[name] || len(seen) >= 25 {
+			return "", nil
+		}
+		seen[name] = true
+		l, err := cl.DescribeRepositoryLinks(ctx, domain, owner, name)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range l.ExternalConnections {
+			if c == "public:pypi" {
+				return name, nil
+			}
+		}
+		for _, u := range l.Upstreams {
+			if via, err := walk(u); via != "" || err != nil {
+				return via, err
+			}
+		}
+		return "", nil
+	}
+	return walk(repo)
 }
 
 // planPoetry adds [[tool.poetry.source]] and stores the credentials where

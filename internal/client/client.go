@@ -216,3 +216,39 @@ func (c *Client) GetRepositoryEndpoint(ctx context.Context, domain, owner, repo,
 	}
 	return out.RepositoryEndpoint, nil
 }
+
+// RepositoryLinks is what DescribeRepository says of a repository's search
+// order: its upstream repositories, in order, and its external connections.
+type RepositoryLinks struct {
+	Upstreams           []string
+	ExternalConnections []string
+}
+
+// DescribeRepositoryLinks calls DescribeRepository and keeps the links.
+func (c *Client) DescribeRepositoryLinks(ctx context.Context, domain, owner, repo string) (RepositoryLinks, error) {
+	q := url.Values{"domain": {domain}, "repository": {repo}}
+	if owner != "" {
+		q.Set("domain-owner", owner)
+	}
+	var out struct {
+		Repository struct {
+			Upstreams []struct {
+				RepositoryName string `json:"repositoryName"`
+			} `json:"upstreams"`
+			ExternalConnections []struct {
+				ExternalConnectionName string `json:"externalConnectionName"`
+			} `json:"externalConnections"`
+		} `json:"repository"`
+	}
+	if err := c.Do(ctx, http.MethodGet, "/v1/repository", q, &out); err != nil {
+		return RepositoryLinks{}, err
+	}
+	var l RepositoryLinks
+	for _, u := range out.Repository.Upstreams {
+		l.Upstreams = append(l.Upstreams, u.RepositoryName)
+	}
+	for _, e := range out.Repository.ExternalConnections {
+		l.ExternalConnections = append(l.ExternalConnections, e.ExternalConnectionName)
+	}
+	return l, nil
+}

@@ -214,13 +214,14 @@ func TestUVSeedStory(t *testing.T) {
 		fresh := mkdir(t, filepath.Join(c.Work, "fresh"))
 		writeFile(t, filepath.Join(fresh, "pyproject.toml"), []byte("[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\n"))
 		c = c.in(fresh)
-		// As login's note says: the index is explicit, so the private
-		// package is pinned to it; kaleido then comes from PyPI (the
-		// stand-in again, as UV_DEFAULT_INDEX).
-		sh := `eval "$("$WHARF" login --tool uv --domain ` + domain + ` --repository ` + hub + `)" &&
-			{ grep -q '^\[tool.uv.sources\]' pyproject.toml || printf '\n[tool.uv.sources]\nproximal-core = { index = "` + hub + `" }\n' >> pyproject.toml; } &&
-			"$UV" add proximal-core`
-		r := c.run([]string{"WHARF_ENDPOINT_URL=" + srv.URL, "WHARF=" + wharfBin, "UV=" + uv, "UV_DEFAULT_INDEX=" + pub.srv.URL + "/simple/"}, "/bin/bash", "-c", sh)
+		// As a new user would: login, then uv add, nothing else. proximal-hub
+		// reaches public:pypi through pypi-store, so login makes the index
+		// replace PyPI, and kaleido comes through wharf too.
+		sh := `eval "$("$WHARF" login --tool uv --domain ` + domain + ` --repository ` + hub + `)" && "$UV" add proximal-core`
+		r := c.run([]string{"WHARF_ENDPOINT_URL=" + srv.URL, "WHARF=" + wharfBin, "UV=" + uv}, "/bin/bash", "-c", sh)
+		if !strings.Contains(r.Stderr, "default = true") || !strings.Contains(r.Stderr, "reaches public:pypi through pypi-store") {
+			t.Errorf("login should have made the index replace PyPI, saying why:\n%s", r.Stderr)
+		}
 		t.Logf("eval login, uv add:\n%s", r.Stderr)
 		if r.Code != 0 || !strings.Contains(r.Stderr, "+ proximal-core==1.1.0") {
 			t.Errorf("uv add after wharf login --tool uv:\n%s\npyproject.toml:\n%s", r, readFile(t, filepath.Join(fresh, "pyproject.toml")))
