@@ -217,13 +217,13 @@ func TestUVSeedStory(t *testing.T) {
 		// As a new user would: login, then uv add, nothing else. proximal-hub
 		// reaches public:pypi through pypi-store, so login makes the index
 		// replace PyPI, and kaleido comes through wharf too.
-		sh := `eval "$("$WHARF" login --tool uv --domain ` + domain + ` --repository ` + hub + `)" && "$UV" add proximal-core`
+		sh := `eval "$("$WHARF" login --tool uv --domain ` + domain + ` --repository ` + hub + `)" && "$UV" add proximal-core && "$WHARF" doctor`
 		r := c.run([]string{"WHARF_ENDPOINT_URL=" + srv.URL, "WHARF=" + wharfBin, "UV=" + uv}, "/bin/bash", "-c", sh)
 		if !strings.Contains(r.Stderr, "default = true") || !strings.Contains(r.Stderr, "reaches public:pypi through pypi-store") {
 			t.Errorf("login should have made the index replace PyPI, saying why:\n%s", r.Stderr)
 		}
 		t.Logf("eval login, uv add:\n%s", r.Stderr)
-		if r.Code != 0 || !strings.Contains(r.Stderr, "+ proximal-core==1.1.0") {
+		if r.Code != 0 || !strings.Contains(r.Stderr, "+ proximal-core==1.1.0") || !strings.Contains(r.Stdout, "the server accepts what uv sends") || strings.Contains(r.Stdout, "WARN") {
 			t.Errorf("uv add after wharf login --tool uv:\n%s\npyproject.toml:\n%s", r, readFile(t, filepath.Join(fresh, "pyproject.toml")))
 		}
 		noSecretIn(t, fresh, tok)
