@@ -39,7 +39,7 @@ type loginArgs struct {
 	extraIndex, dryRun        bool
 	endpoint                  string // the repository endpoint
 	tok                       client.Token
-	pypiVia                   string // the repository whose public:pypi connection the search order reaches; "": none
+	pypiVia                   string               // the repository whose public:pypi connection the search order reaches; "": none
 	clientVer                 string               // --client-version
 	writeFor                  doctor.ClientVersion // the version written for (loginversion.go)
 }

@@ -128,7 +128,7 @@ func TestUVSeedStory(t *testing.T) {
 	step("lock-reads-metadata", func(t *testing.T, c *clientEnv) {
 		served := uvServed(c.in(project), srv, tokEnv, uv, "lock")
 		for _, want := range []string{`proximal_core-1\.0\.0-.*\.whl\.metadata`, `kaleido-0\.2\.1-.*\.whl\.metadata`} {
-			if !slices.ContainsFunc(served, regexp.MustCompile(`^` + want + `$`).MatchString) {
+			if !slices.ContainsFunc(served, regexp.MustCompile(`^`+want+`$`).MatchString) {
 				t.Errorf("uv read no %s", want)
 			}
 		}
