@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/wharfhq/wharf/internal/blob"
@@ -65,8 +64,7 @@ func (r *Registry) fetchRemoteSidecar(ctx context.Context, ref RepoRef, vf ViewF
 	connection := vf.from.connection
 	u, err := upstream.ParseURL(rawURL)
 	if err != nil {
-		return &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: r.ConnectionURL(connection)},
-			Message: fmt.Sprintf("external connection %s listed %s: %v", connection, vf.Asset.Name, err)}
+		return upstreamFailed(connection, r.ConnectionURL(connection), "external connection %s listed %s: %v", connection, vf.Asset.Name, err)
 	}
 	ns := blobNamespace(ref.Owner, ref.Domain)
 	have := func(ctx context.Context) (any, bool, error) {

@@ -460,9 +460,15 @@ func upstreamNotDownloadable(vf ViewFile, k store.PackageKey) error {
 	return Forbidden("version %s of %s is %s upstream and cannot be downloaded", vf.Asset.Version, k.Name, vf.Status)
 }
 
+// upstreamFailed is a refusal caused by connection's upstream at u: its
+// log line names both (UpstreamFailure).
+func upstreamFailed(connection string, u upstream.URL, format string, args ...any) *Error {
+	return &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: u}, Message: fmt.Sprintf(format, args...)}
+}
+
 // digestMismatch refuses an upstream's bytes that its index did not declare.
 func digestMismatch(connection string, u upstream.URL, sha string) error {
-	return &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: u}, Message: fmt.Sprintf("the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", u, sha)}
+	return upstreamFailed(connection, u, "the upstream file %s does not match the sha256 its index declared (%s); it was not stored. The upstream may be corrupt or tampered with", u, sha)
 }
 
 // retain records an upstream version's asset in repo (metadata only: the
@@ -502,8 +508,8 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 	// sign its links with a token in the query).
 	fileURL, err := upstream.ParseURL(rf.URL)
 	if err != nil {
-		return store.Asset{}, store.PackageVersion{}, &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: r.ConnectionURL(connection)},
-			Message: fmt.Sprintf("external connection %s listed %s for %s: %v", connection, rf.Filename, k.Name, err)}
+		return store.Asset{}, store.PackageVersion{}, upstreamFailed(connection, r.ConnectionURL(connection),
+			"external connection %s listed %s for %s: %v", connection, rf.Filename, k.Name, err)
 	}
 	// Another replica may have ingested the file while this one waited.
 	recheck := func(ctx context.Context) (any, bool, error) {
@@ -542,7 +548,7 @@ func (r *Registry) ingest(ctx context.Context, ref RepoRef, f Format, k store.Pa
 		insp, err := ri.InspectRemote(obj, *rf)
 		obj.Close()
 		if err != nil {
-			return nil, &Error{Kind: KindUpstream, Upstream: &UpstreamFailure{Connection: connection, URL: fileURL}, Message: fmt.Sprintf("the upstream file %s is not a valid package: %v", fileURL, err)}
+			return nil, upstreamFailed(connection, fileURL, "the upstream file %s is not a valid package: %v", fileURL, err)
 		}
 		for sc, data := range insp.Sidecars {
 			si, err := r.blobs.Put(ctx, ns, strings.NewReader(string(data)), "")
